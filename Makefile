@@ -1,0 +1,48 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (what CI runs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DFS := $(BIN)/delivery-fs
+FEAST := $(BIN)/feast
+export PYTHONWARNINGS ?= ignore::RuntimeWarning,ignore::DeprecationWarning,ignore::UserWarning
+
+.PHONY: demo test lint install install-dev catalogue clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## The main job on the embedded default (files + SQLite): safe and quick to rerun.
+demo: install
+	$(DFS) generate-data
+	$(DFS) build-features
+	$(FEAST) apply
+	$(DFS) backfill-online
+	$(FEAST) materialize-incremental $$($(DFS) data-horizon)
+	$(DFS) show-training-frame
+	$(DFS) show-online
+
+## Everything the tests need, then the tests.
+test: install-dev
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DFS) catalogue --check
+
+catalogue: install
+	$(DFS) catalogue
+
+clean:
+	rm -rf data/raw data/features data/registry.db data/online_store.db

@@ -1,0 +1,1 @@
+"""The food-delivery feature store: raw data, feature pipeline, Feast definitions."""
