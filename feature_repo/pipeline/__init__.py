@@ -1,0 +1,1 @@
+"""Stages that touch files: generating raw data, reading and validating it, writing feature tables."""

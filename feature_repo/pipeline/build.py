@@ -1,0 +1,89 @@
+"""The ``build-features`` stage: read and check raw data, compute the feature tables, write them atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from feature_repo.pipeline.atomic_files import read_json, write_files_atomically, write_json
+from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
+from feature_repo.pipeline.raw_data import read_transactions, read_users
+from feature_repo.transforms.order_stats import user_order_stats_table
+from feature_repo.transforms.transaction_features import transaction_features_table
+from feature_repo.transforms.user_profile import user_profile_table
+
+MANIFEST_NAME = "_manifest.json"
+TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
+PIPELINE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    directory: Path
+    horizon: pd.Timestamp
+    rows: dict[str, int]
+    skipped: bool
+
+
+def data_horizon(users: pd.DataFrame, transactions: pd.DataFrame) -> pd.Timestamp:
+    """The first midnight (UTC) after everything the raw data knows: the data is complete up to it."""
+    latest = max(users["registration_date"].max(), transactions["transaction_date"].max())
+    return (latest.floor("D") + pd.Timedelta(days=1)).tz_convert("UTC")
+
+
+def compute_feature_tables(
+    users: pd.DataFrame, transactions: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """All feature tables, by name, from typed and checked raw frames (no I/O)."""
+    horizon = data_horizon(users, transactions)
+    return {
+        "user_profile": user_profile_table(users, horizon),
+        "user_order_stats": user_order_stats_table(users, transactions),
+        "transaction_features": transaction_features_table(users, transactions),
+    }
+
+
+def read_manifest(directory: Path) -> dict | None:
+    """What the last successful build wrote (horizon, inputs, row counts), if any."""
+    return read_json(directory / MANIFEST_NAME)
+
+
+def build_feature_files(
+    users_path: Path, transactions_path: Path, directory: Path, force: bool = False
+) -> BuildResult:
+    """Build the feature tables into ``directory`` unless inputs and code are unchanged since the last build."""
+    wanted = {
+        "inputs": {
+            str(p): file_fingerprint(p) for p in (users_path, transactions_path) if p.exists()
+        },
+        "code": code_fingerprint([TRANSFORMS_DIR, PIPELINE_DIR]),
+    }
+    previous = read_manifest(directory)
+    if (
+        not force
+        and previous
+        and all(previous.get(k) == v for k, v in wanted.items())
+        and all((directory / f"{name}.parquet").exists() for name in previous.get("rows", {}))
+    ):
+        return BuildResult(
+            directory, pd.Timestamp(previous["horizon"]), previous["rows"], skipped=True
+        )
+
+    users = read_users(users_path)
+    transactions = read_transactions(transactions_path, users)
+    tables = compute_feature_tables(users, transactions)
+    horizon = data_horizon(users, transactions)
+    rows = {name: len(frame) for name, frame in tables.items()}
+    writers = {
+        directory / f"{name}.parquet": _parquet_writer(frame) for name, frame in tables.items()
+    }
+    manifest = {**wanted, "horizon": horizon.isoformat(), "rows": rows}
+    writers[directory / MANIFEST_NAME] = lambda path: write_json(path, manifest)
+    write_files_atomically(writers)
+    return BuildResult(directory, horizon, rows, skipped=False)
+
+
+def _parquet_writer(frame: pd.DataFrame):
+    return lambda path: frame.to_parquet(path, index=False)

@@ -1,0 +1,28 @@
+"""Fingerprints that tell a rerun whether anything changed: input files and the code that reads them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+CHUNK = 1 << 20
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def code_fingerprint(package_dirs: Iterable[Path]) -> str:
+    """SHA-256 over the Python sources of the given package directories (sorted, so stable)."""
+    digest = hashlib.sha256()
+    for directory in package_dirs:
+        for source in sorted(directory.glob("*.py")):
+            digest.update(source.name.encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
