@@ -1,0 +1,1 @@
+"""Feast objects only: what `feast apply` reads. Each module reads like a catalogue."""

@@ -1,0 +1,23 @@
+"""Tags shared by the definitions: who owns a feature, and whether it carries personal data."""
+
+OWNER = "delivery-data-science"
+
+
+def view_tags(personal_data: bool, **extra: str) -> dict[str, str]:
+    """Tags for a feature view: owner, personal-data flag, and any extra ones."""
+    return {"owner": OWNER, "personal_data": str(personal_data).lower(), **extra}
+
+
+def field_tags(personal_data: bool = False, window: str = "", known_at: str = "") -> dict[str, str]:
+    """Tags for one feature: personal-data flag, window and the instant its value is known."""
+    tags = {"personal_data": str(personal_data).lower()}
+    if window:
+        tags["window"] = window
+    if known_at:
+        tags["known_at"] = known_at
+    return tags
+
+
+def feature_tags(feature: str, description: str, known_at: str) -> dict[str, str]:
+    """View-level tags describing one feature (for on-demand views, whose fields cannot carry them)."""
+    return {f"feature.{feature}.description": description, f"feature.{feature}.known_at": known_at}
