@@ -1,0 +1,104 @@
+"""Test session set-up: an isolated data directory and feature store, built once with the real commands.
+
+``DELIVERY_FS_DATA_DIR`` is set before anything imports the Feast definitions, whose source
+paths are computed at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="delivery-fs-tests-"))
+os.environ["DELIVERY_FS_DATA_DIR"] = str(SESSION_DIR / "data")
+
+from feature_repo.paths import REPO_ROOT, features_dir, raw_dir  # noqa: E402
+
+TEST_SEED = 20240611
+TEST_SCALE = 0.1  # 1,245 users, about 22,400 transactions
+BIN_DIR = Path(sys.executable).parent
+
+
+def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a console command of this environment (``delivery-fs``, ``feast``) from the repository root."""
+    result = subprocess.run(
+        [str(BIN_DIR / args[0]), *args[1:]],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def built_data() -> Path:
+    """Raw data and feature tables generated with the real CLI into the session's data directory."""
+    run_cli("delivery-fs", "generate-data", "--seed", str(TEST_SEED), "--scale", str(TEST_SCALE))
+    run_cli("delivery-fs", "build-features")
+    return SESSION_DIR / "data"
+
+
+@pytest.fixture(scope="session")
+def raw_tables(built_data):
+    """The raw tables as the pipeline reads them (typed and checked)."""
+    from feature_repo.pipeline.raw_data import read_transactions, read_users
+
+    users = read_users(raw_dir() / "users.csv")
+    return users, read_transactions(raw_dir() / "transactions.csv", users)
+
+
+@pytest.fixture(scope="session")
+def store_config(built_data) -> Path:
+    """A feature_store.yaml like the root one, with registry and online store in the session directory."""
+    config = SESSION_DIR / "feature_store.yaml"
+    config.write_text(
+        f"""project: delivery_test
+provider: local
+registry:
+  registry_type: file
+  path: {SESSION_DIR / "registry.db"}
+online_store:
+  type: sqlite
+  path: {SESSION_DIR / "online_store.db"}
+offline_store:
+  type: duckdb
+entity_key_serialization_version: 3
+"""
+    )
+    run_cli("feast", "-f", str(config), "apply")
+    return config
+
+
+@pytest.fixture(scope="session")
+def store(store_config):
+    from feature_repo.store_operations import open_store
+
+    return open_store(config_path=store_config)
+
+
+@pytest.fixture(scope="session")
+def horizon(built_data) -> pd.Timestamp:
+    from feature_repo.store_operations import data_horizon
+
+    return data_horizon(features_dir())
+
+
+@pytest.fixture(scope="session")
+def materialized_store(store, horizon):
+    """The store after the demo's online load: backfill as of the horizon, then an incremental run."""
+    from feature_repo.store_operations import backfill_online
+
+    backfill_online(store, horizon.to_pydatetime())
+    store.materialize_incremental(end_date=horizon.to_pydatetime())
+    return store

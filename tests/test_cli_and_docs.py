@@ -1,0 +1,46 @@
+"""The command line answers --help everywhere; the README's catalogue matches the definitions."""
+
+import pytest
+
+from feature_repo.catalogue import catalogue_markdown, update_readme
+from feature_repo.definitions import on_demand, transaction_features, user_features
+from tests.conftest import run_cli
+
+SUBCOMMANDS = [
+    "generate-data", "build-features", "data-horizon", "backfill-online",
+    "show-training-frame", "show-online", "catalogue",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("subcommand", [None, *SUBCOMMANDS])
+def test_help(subcommand):
+    args = ["delivery-fs", *([subcommand] if subcommand else []), "--help"]
+    result = run_cli(*args)
+    assert "Usage" in result.stdout
+    if subcommand is None:
+        assert all(name in result.stdout for name in SUBCOMMANDS)
+
+
+def test_readme_catalogue_is_up_to_date():
+    assert not update_readme(check=True), "run `delivery-fs catalogue` and commit README.md"
+
+
+def test_catalogue_lists_every_feature_once():
+    markdown = catalogue_markdown()
+    views = [user_features.user_profile, user_features.user_order_stats, transaction_features.transaction_features,
+             on_demand.user_recency, on_demand.checkout_context]  # fmt: skip
+    for view in views:
+        for field in view.features:
+            assert markdown.count(f"| {view.name} | `{field.name}` |") == 1, (view.name, field.name)
+    assert "birth_date`" not in markdown  # personal data that is never served
+
+
+def test_feast_apply_ignores_everything_but_the_definitions():
+    from pathlib import Path
+
+    from feast.repo_operations import get_repo_files
+
+    from feature_repo.paths import REPO_ROOT
+
+    files = {Path(p).relative_to(REPO_ROOT).as_posix() for p in get_repo_files(REPO_ROOT)}
+    assert files and all(f.startswith("feature_repo/definitions/") for f in files), files
