@@ -7,8 +7,7 @@ paths are computed at import time.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,27 +17,15 @@ import pytest
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="delivery-fs-tests-"))
 os.environ["DELIVERY_FS_DATA_DIR"] = str(SESSION_DIR / "data")
 
-from feature_repo.paths import REPO_ROOT, features_dir, raw_dir  # noqa: E402
+from feature_repo.paths import features_dir, raw_dir  # noqa: E402
+from tests.cli_runner import run_cli  # noqa: E402
 
 TEST_SEED = 20240611
 TEST_SCALE = 0.1  # 1,245 users, about 22,400 transactions
-BIN_DIR = Path(sys.executable).parent
 
 
-def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run a console command of this environment (``delivery-fs``, ``feast``) from the repository root."""
-    result = subprocess.run(
-        [str(BIN_DIR / args[0]), *args[1:]],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import pytest
 
 from feature_repo.catalogue import catalogue_markdown, update_readme
 from feature_repo.definitions import on_demand, transaction_features, user_features
-from tests.conftest import run_cli
+from tests.cli_runner import run_cli
 
 SUBCOMMANDS = [
     "generate-data", "build-features", "data-horizon", "backfill-online",

@@ -8,7 +8,7 @@ import pytest
 from feature_repo.pipeline.errors import RawDataError
 from feature_repo.pipeline.generate import generate_tutorial_data
 from feature_repo.pipeline.raw_data import read_transactions, read_users
-from tests.conftest import run_cli
+from tests.cli_runner import run_cli
 
 
 @pytest.fixture(scope="module")
