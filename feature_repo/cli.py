@@ -17,7 +17,7 @@ app = typer.Typer(
     help="Food-delivery feature store: raw data, feature tables and demo lookups.",
     no_args_is_help=True,
 )
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
@@ -125,7 +125,7 @@ def backfill_online() -> None:
 @app.command("show-training-frame")
 def show_training_frame(
     service: Annotated[str, typer.Option(help="Feature service to read.")] = "churn_model_v1",
-    rows: Annotated[int, typer.Option(help="Number of (user, time) rows to sample.")] = 8,
+    rows: Annotated[int, typer.Option(help="Number of (user, time) rows to sample.")] = 6,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 7,
 ) -> None:
     """Print a point-in-time-correct training frame for random (user, time) rows."""
@@ -139,7 +139,9 @@ def show_training_frame(
     end = horizon()
     entities = sample_training_entities(users, end - pd.Timedelta(days=214), end, rows, seed)
     frame = training_frame(open_store(), entities, service)
-    _print_frame(f"training frame through {service} ({len(frame)} rows)", frame.T.reset_index())
+    transposed = frame.T.reset_index()
+    transposed.columns = ["feature", *[f"row {i}" for i in range(len(frame))]]
+    _print_frame(f"training frame through {service}: one column per (user, time) row", transposed)
 
 
 @app.command("show-online")
@@ -177,12 +179,25 @@ def catalogue(
     console.print("catalogue up to date" if not changed else "README.md catalogue rewritten")
 
 
+def _cell(value: object) -> str:
+    """A compact rendering: missing as '-', whole floats as ints, others to 3 decimals, times to the second."""
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "-"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.3f}"
+    return str(value)
+
+
 def _print_frame(title: str, frame) -> None:
     table = Table(title=title, show_lines=False)
-    for column in frame.columns:
-        table.add_column(str(column), overflow="fold")
+    for position, column in enumerate(frame.columns):
+        table.add_column(str(column), overflow="fold", no_wrap=position == 0)
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[_cell(v) for v in row])
     console.print(table)
 
 

@@ -113,3 +113,11 @@ def test_the_sample_covers_the_hard_cases(frame):
     assert before_registration.sum() >= 20
     assert no_orders_yet.sum() >= 20
     assert emptied_week.sum() >= 20
+
+
+def test_results_do_not_depend_on_the_working_directory(
+    store, entity_rows, frame, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    elsewhere = training_frame(store, entity_rows.head(40), SERVICE)
+    pd.testing.assert_frame_equal(elsewhere, frame.head(40))

@@ -126,6 +126,14 @@ def test_cli_exits_non_zero_and_leaves_previous_tables(tmp_path, good):
     run_cli("delivery-fs", "build-features", env=env)
     features = tmp_path / "data" / "features"
     before = {p.name: p.read_bytes() for p in features.iterdir()}
+    rerun = run_cli("delivery-fs", "build-features", env=env)
+    assert "unchanged" in rerun.stdout and "wrote" not in rerun.stdout
+    assert (
+        "unchanged"
+        in run_cli(
+            "delivery-fs", "generate-data", "--scale", "0.004", "--seed", "5", env=env
+        ).stdout
+    )
 
     users, transactions = good
     broken = transactions.astype({"amount": object})
