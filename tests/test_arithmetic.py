@@ -42,3 +42,11 @@ def test_whole_days_are_floored():
 
 def test_hours_between():
     assert hours_between([7_200.0], [0.0])[0] == 2.0
+
+
+def test_epoch_seconds_takes_numbers_as_unix_seconds_and_iso_strings():
+    assert epoch_seconds([1_604_102_400]).tolist() == [1_604_102_400.0]
+    assert epoch_seconds(["2020-10-31T00:00:00Z", 1_604_102_400.5]).tolist() == [
+        1_604_102_400.0,
+        1_604_102_400.5,
+    ]

@@ -26,10 +26,28 @@ def as_float_array(values: Iterable[float | None] | npt.ArrayLike) -> FloatArray
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def epoch_seconds(values: Iterable[datetime | pd.Timestamp | None] | pd.Series) -> FloatArray:
-    """Instants as Unix seconds (float); naive values are UTC; ``None``/NaT are NaN."""
-    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    stamps = pd.to_datetime(series, utc=True).dt.as_unit("us")
+def epoch_seconds(
+    values: Iterable[datetime | pd.Timestamp | str | float | None] | pd.Series,
+) -> FloatArray:
+    """Instants as Unix seconds (float). Datetimes and ISO strings: naive means UTC.
+
+    Numbers are taken as Unix seconds already (Feast's UnixTimestamp convention, and what a
+    JSON client sends); ``None``/NaT are NaN.
+    """
+    if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values):
+        return _datetime_seconds(values)
+    items = list(values)
+    numbers = [isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in items]
+    if not any(numbers):
+        return _datetime_seconds(pd.Series(items, dtype=object))
+    if all(numbers):
+        return np.asarray(items, dtype=np.float64)
+    return np.array([float(v) if is_number else _datetime_seconds(pd.Series([v], dtype=object))[0]
+                     for v, is_number in zip(items, numbers, strict=True)])  # fmt: skip
+
+
+def _datetime_seconds(series: pd.Series) -> FloatArray:
+    stamps = pd.to_datetime(series, utc=True, format="ISO8601").dt.as_unit("us")
     seconds = stamps.astype("int64").to_numpy(dtype=np.float64) / 1e6
     seconds[stamps.isna().to_numpy()] = np.nan
     return seconds
