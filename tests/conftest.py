@@ -45,19 +45,19 @@ def raw_tables(built_data):
     return users, read_transactions(raw_dir() / "transactions.csv", users)
 
 
-@pytest.fixture(scope="session")
-def store_config(built_data) -> Path:
-    """A feature_store.yaml like the root one, with registry and online store in the session directory."""
-    config = SESSION_DIR / "feature_store.yaml"
+def applied_store_config(directory: Path) -> Path:
+    """A feature_store.yaml like the root one, with registry and online store in ``directory``, applied."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "feature_store.yaml"
     config.write_text(
         f"""project: delivery_test
 provider: local
 registry:
   registry_type: file
-  path: {SESSION_DIR / "registry.db"}
+  path: {directory / "registry.db"}
 online_store:
   type: sqlite
-  path: {SESSION_DIR / "online_store.db"}
+  path: {directory / "online_store.db"}
 offline_store:
   type: duckdb
 entity_key_serialization_version: 3
@@ -65,6 +65,11 @@ entity_key_serialization_version: 3
     )
     run_cli("feast", "-f", str(config), "apply")
     return config
+
+
+@pytest.fixture(scope="session")
+def store_config(built_data) -> Path:
+    return applied_store_config(SESSION_DIR / "store")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""What serving code imports: typed online lookups that see features the way training data does."""
