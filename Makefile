@@ -6,7 +6,7 @@ DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
 export PYTHONWARNINGS ?= ignore::RuntimeWarning,ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: demo test lint install install-dev catalogue clean
+.PHONY: demo test lint install install-dev catalogue clean serve ui scoring-service
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(DFS) catalogue --check
+
+## Feast's feature server, configured not to stall (see README).
+serve: install
+	$(FEAST) serve -h 127.0.0.1 -p 6566 --max-requests 0 --no-access-log
+
+ui: install
+	$(FEAST) ui -h 127.0.0.1 -p 8888
+
+scoring-service: install
+	$(BIN)/uvicorn feature_repo.serving.scoring_service:app --host 127.0.0.1 --port 8000
 
 catalogue: install
 	$(DFS) catalogue
