@@ -9,14 +9,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from feast import FeatureStore
+from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+from feast.saved_dataset import SavedDataset
 
 from feature_repo.paths import REPO_ROOT, features_dir
+from feature_repo.pipeline.atomic_files import write_files_atomically
 from feature_repo.pipeline.build import read_manifest
 from feature_repo.pipeline.errors import PipelineError
 
 
 def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> FeatureStore:
-    """The feature store of this repository (``config_path`` selects another feature_store.yaml)."""
+    """The feature store of this repository.
+
+    ``config_path``, or else ``FEAST_FS_YAML_FILE_PATH`` (as for the ``feast`` CLI), selects another
+    feature_store.yaml; by default the one at the root.
+    """
     return FeatureStore(repo_path=str(repo_path), fs_yaml_file=config_path)
 
 
@@ -27,7 +34,7 @@ def data_horizon(directory: Path | None = None) -> pd.Timestamp:
         raise PipelineError(
             f"No feature build found in {directory or features_dir()}: run `delivery-fs build-features` first."
         )
-    return pd.Timestamp(manifest["horizon"])
+    return pd.Timestamp(manifest["horizon"]).tz_convert("UTC")
 
 
 @dataclass(frozen=True)
@@ -87,3 +94,45 @@ def online_lookup(
     return pd.DataFrame(
         {"feature": sorted(response), "value": [response[k][0] for k in sorted(response)]}
     )
+
+
+def save_training_set(
+    store: FeatureStore,
+    frame: pd.DataFrame,
+    name: str,
+    service: str,
+    path: Path,
+    tags: dict[str, str] | None = None,
+) -> SavedDataset:
+    """Write a training frame to ``path`` (atomically) and register it as a Feast saved dataset.
+
+    Feast 0.67's ``create_saved_dataset`` cannot persist a retrieval with on-demand features on the
+    duckdb offline store (the persisted table lacks their columns), so the frame computed by
+    ``get_historical_features`` is written here and registered with the same metadata.
+    """
+    feature_service = store.get_feature_service(service)
+    features = [
+        f"{p.name}:{f.name}" for p in feature_service.feature_view_projections for f in p.features
+    ]
+    join_keys = sorted(
+        {key for p in feature_service.feature_view_projections for key in _join_keys(store, p.name)}
+    )
+    write_files_atomically({path: lambda target: frame.to_parquet(target, index=False)})
+    dataset = SavedDataset(
+        name=name,
+        features=features,
+        join_keys=join_keys,
+        storage=SavedDatasetFileStorage(path=str(path)),
+        tags=tags or {},
+        feature_service_name=service,
+    )
+    dataset.min_event_timestamp = frame["event_timestamp"].min().to_pydatetime()
+    dataset.max_event_timestamp = frame["event_timestamp"].max().to_pydatetime()
+    store.registry.apply_saved_dataset(dataset, store.project, commit=True)
+    return dataset
+
+
+def _join_keys(store: FeatureStore, view_name: str) -> list[str]:
+    if view_name in {v.name for v in store.list_on_demand_feature_views()}:
+        return []
+    return [column.name for column in store.get_feature_view(view_name).entity_columns]
