@@ -27,6 +27,7 @@ demo: install
 	$(DFS) generate-data
 	$(DFS) build-features
 	$(FEAST) apply
+	$(DFS) check-quality
 	$(DFS) backfill-online
 	$(FEAST) materialize-incremental $$($(DFS) data-horizon)
 	$(DFS) show-training-frame

@@ -107,6 +107,41 @@ def data_horizon() -> None:
         _fail(error)
 
 
+@app.command("check-quality")
+def check_quality(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Instant the data must be fresh at (ISO-8601, or 'now'; default: the data horizon)."
+        ),
+    ] = None,
+) -> None:
+    """Check the feature tables against their expectations; exit 2 with a report if any fails (run before materializing)."""
+    import pandas as pd
+
+    from feature_repo.pipeline.build import read_feature_tables
+    from feature_repo.quality.gate import check_tables
+    from feature_repo.store_operations import data_horizon as horizon
+
+    try:
+        moment = (
+            pd.Timestamp.now(tz="UTC")
+            if as_of == "now"
+            else pd.Timestamp(as_of)
+            if as_of
+            else horizon()
+        )
+        report = check_tables(
+            read_feature_tables(features_dir()),
+            as_of=moment if moment.tzinfo else moment.tz_localize("UTC"),
+        )
+    except PipelineError as error:
+        _fail(error)
+    if not report.passed:
+        _fail(PipelineError(report.render()))
+    console.print(report.render())
+
+
 @app.command("backfill-online")
 def backfill_online() -> None:
     """Load the online store once, as of the data horizon, for views never materialized (then use materialize-incremental)."""

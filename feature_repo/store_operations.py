@@ -14,8 +14,9 @@ from feast.saved_dataset import SavedDataset
 
 from feature_repo.paths import REPO_ROOT, features_dir
 from feature_repo.pipeline.atomic_files import write_files_atomically
-from feature_repo.pipeline.build import read_manifest
+from feature_repo.pipeline.build import read_feature_tables, read_manifest
 from feature_repo.pipeline.errors import PipelineError
+from feature_repo.quality.gate import enforce
 
 
 def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> FeatureStore:
@@ -50,10 +51,15 @@ def backfill_online(store: FeatureStore, end: datetime) -> list[BackfillResult]:
     ``feast materialize-incremental`` starts a first run at *now* - TTL, which loads nothing
     from data older than that; this gives it a start. Views already materialized are left to it.
     """
+    pending = [v for v in store.list_feature_views() if v.most_recent_end_time is None and v.online]
+    if pending:
+        enforce(
+            read_feature_tables(features_dir()),
+            step="Loading the online store",
+            as_of=pd.Timestamp(end),
+        )
     done = []
-    for view in store.list_feature_views():
-        if view.most_recent_end_time is not None or not view.online:
-            continue
+    for view in pending:
         start = end - view.ttl if view.ttl else datetime(1970, 1, 1, tzinfo=end.tzinfo)
         store.materialize(start_date=start, end_date=end, feature_views=[view.name])
         done.append(BackfillResult(view.name, start, end))

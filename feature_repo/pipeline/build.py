@@ -10,6 +10,7 @@ import pandas as pd
 from feature_repo.pipeline.atomic_files import read_json, write_files_atomically, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
 from feature_repo.pipeline.raw_data import read_transactions, read_users
+from feature_repo.quality.gate import enforce
 from feature_repo.transforms.order_stats import user_order_stats_table
 from feature_repo.transforms.transaction_features import transaction_features_table
 from feature_repo.transforms.user_profile import user_profile_table
@@ -75,6 +76,7 @@ def build_feature_files(
     transactions = read_transactions(transactions_path, users)
     tables = compute_feature_tables(users, transactions)
     horizon = data_horizon(users, transactions)
+    enforce(tables, step="Writing the feature tables", as_of=horizon)
     rows = {name: len(frame) for name, frame in tables.items()}
     writers = {
         directory / f"{name}.parquet": _parquet_writer(frame) for name, frame in tables.items()
@@ -83,6 +85,14 @@ def build_feature_files(
     writers[directory / MANIFEST_NAME] = lambda path: write_json(path, manifest)
     write_files_atomically(writers)
     return BuildResult(directory, horizon, rows, skipped=False)
+
+
+def read_feature_tables(directory: Path) -> dict[str, pd.DataFrame]:
+    """The feature tables of the last successful build, by name."""
+    manifest = read_manifest(directory) or {}
+    return {
+        name: pd.read_parquet(directory / f"{name}.parquet") for name in manifest.get("rows", {})
+    }
 
 
 def _parquet_writer(frame: pd.DataFrame):
