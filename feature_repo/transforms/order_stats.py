@@ -106,14 +106,16 @@ def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> p
     finally:
         connection.close()
     for days in WINDOW_DAYS:
+        # Sums are rounded to cents first: DuckDB adds floats in no fixed order, and the last
+        # bits of an unrounded sum would make means differ between two builds of the same data.
+        for money in (f"spend_sum_{days}d", f"shipping_costs_sum_{days}d"):
+            table[money] = table[money].round(MONEY_DECIMALS)
         table[f"spend_mean_{days}d"] = safe_ratio(
             table[f"spend_sum_{days}d"], table[f"order_count_{days}d"]
         )
         table[f"coupon_rate_{days}d"] = safe_ratio(
             table[f"coupon_count_{days}d"], table[f"order_count_{days}d"]
         )
-        for money in (f"spend_sum_{days}d", f"shipping_costs_sum_{days}d"):
-            table[money] = table[money].round(MONEY_DECIMALS)
     for column in table.columns:
         if column.startswith(
             ("order_count", "coupon_count", "discount_amount_sum", "lifetime_order")
