@@ -45,7 +45,7 @@ def raw_tables(built_data):
     return users, read_transactions(raw_dir() / "transactions.csv", users)
 
 
-def applied_store_config(directory: Path) -> Path:
+def applied_store_config(directory: Path, env: dict | None = None) -> Path:
     """A feature_store.yaml like the root one, with registry and online store in ``directory``, applied."""
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "feature_store.yaml"
@@ -55,6 +55,7 @@ provider: local
 registry:
   registry_type: file
   path: {directory / "registry.db"}
+  enable_online_feature_view_versioning: true
 online_store:
   type: sqlite
   path: {directory / "online_store.db"}
@@ -63,7 +64,7 @@ offline_store:
 entity_key_serialization_version: 3
 """
     )
-    run_cli("feast", "-f", str(config), "apply")
+    run_cli("feast", "-f", str(config), "apply", env=env)
     return config
 
 

@@ -239,7 +239,9 @@ def _service_projections(store: FeatureStore, service_name: str) -> list[tuple[s
         raise UnknownFeatureServiceError(
             f"Unknown feature service '{service_name}'; expected one of {known}."
         ) from None
-    return [(p.name, [f.name for f in p.features]) for p in service.feature_view_projections]
+    return [
+        (p.name_to_use(), [f.name for f in p.features]) for p in service.feature_view_projections
+    ]
 
 
 def _ref_projections(
@@ -283,7 +285,7 @@ def _plan(store: FeatureStore, projections: list[tuple[str, list[str]]]) -> _Ser
         else:
             view_features.setdefault(name, [])
             view_features[name] += features
-    views = {name: _feature_view(store, name) for name in view_features}
+    views = {name: resolve_feature_view(store, name) for name in view_features}
     join_keys = {
         col.name: col.dtype.to_value_type()
         for view in views.values()
@@ -301,10 +303,14 @@ def _plan(store: FeatureStore, projections: list[tuple[str, list[str]]]) -> _Ser
     )
 
 
-def _feature_view(store: FeatureStore, name: str):
+def resolve_feature_view(store: FeatureStore, name: str):
+    """A view by name, or a pinned version of it (``view@vN``)."""
+    base, _, version = name.partition("@v")
     try:
-        return store.get_feature_view(name)
-    except FeatureViewNotFoundException:
+        if version:
+            return store.registry.get_feature_view_by_version(base, store.project, int(version))
+        return store.get_feature_view(base)
+    except (FeatureViewNotFoundException, ValueError, KeyError):
         raise UnknownFeatureServiceError(
             f"Feature view '{name}' is not in the registry: run `feast apply`."
         ) from None
