@@ -1,0 +1,75 @@
+"""`delivery-fs status`: for each feature view, its version, rows, newest event, last materialization and lag."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+from feast import FeatureStore
+
+from feature_repo.feature_versions import active_version
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    view: str
+    version: str
+    rows: int | None
+    newest_event: datetime | None  # newest row at or before the reference instant
+    last_materialized: datetime | None  # end of the latest materialization into the online store
+    data_age_hours: float | None  # reference - newest_event: how old the newest data is
+    lag_hours: float | None  # newest_event - last_materialized, when positive: data not yet online
+    stale: bool
+
+    def as_json(self) -> dict:
+        return {
+            k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()
+        }
+
+
+def view_statuses(
+    store: FeatureStore, reference: datetime, max_lag_hours: float, max_data_age_hours: float
+) -> list[ViewStatus]:
+    """Status of every feature view as of ``reference`` (rows after it are future rows, not data).
+
+    A view is stale when it was never materialized, when its online store is more than
+    ``max_lag_hours`` behind its data, or when its newest data is older than ``max_data_age_hours``.
+    """
+    statuses = []
+    for view in sorted(store.list_feature_views(), key=lambda v: v.name):
+        rows, newest = _source_facts(
+            view.batch_source.path, view.batch_source.timestamp_field, reference
+        )
+        materialized = view.most_recent_end_time
+        age = _hours(reference - newest) if newest is not None else None
+        lag = (
+            max(0.0, _hours(newest - materialized)) if newest is not None and materialized else None
+        )
+        stale = (
+            materialized is None
+            or newest is None
+            or (lag is not None and lag > max_lag_hours)
+            or (age is not None and age > max_data_age_hours)
+        )
+        version = f"v{active_version(store, view.name)}"
+        statuses.append(ViewStatus(view.name, version, rows, newest, materialized, age, lag, stale))
+    return statuses
+
+
+def _source_facts(
+    path: str, timestamp_field: str, reference: datetime
+) -> tuple[int | None, datetime | None]:
+    if not Path(path).exists():
+        return None, None
+    table = ds.dataset(path, format="parquet").to_table(columns=[timestamp_field])
+    stamps = pd.Series(table.column(timestamp_field).to_pandas())
+    known = stamps[stamps <= pd.Timestamp(reference)]
+    newest = known.max() if len(known) else None
+    return len(stamps), (newest.to_pydatetime() if newest is not None else None)
+
+
+def _hours(delta) -> float:
+    return round(delta.total_seconds() / 3600, 2)
