@@ -195,6 +195,161 @@ def show_online(
     _print_frame(f"online lookup of user {user_id} through {service}", frame)
 
 
+@app.command("training-set")
+def training_set(
+    service: Annotated[str | None, typer.Option(help="Feature service to build from.")] = None,
+    entities: Annotated[
+        Path | None,
+        typer.Option(help="Entity/label rows (Parquet or CSV) with user_id and event_timestamp."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the training set (files <name>.parquet, .entities.parquet, .manifest.json)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory (build) or file (rebuild) to write to (default: data/training_sets)."
+        ),
+    ] = None,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(help="Rebuild the training set of this manifest and check its content hash."),
+    ] = None,
+) -> None:
+    """Build a reproducible training set with a manifest, or rebuild one from its manifest (exit 1 if it differs)."""
+    import pandas as pd
+
+    from feature_repo.paths import data_dir
+    from feature_repo.store_operations import open_store
+    from feature_repo.training_sets import build_training_set, rebuild_training_set
+
+    try:
+        store = open_store()
+        if from_manifest:
+            result = rebuild_training_set(store, from_manifest, out)
+            print(
+                f"{result.manifest.name}: {result.manifest.rows:,} rows; content hash "
+                f"{'matches' if result.reproduced else 'DIFFERS'} ({result.content_sha256[:12]} vs {result.manifest.content_sha256[:12]}); "
+                f"sources changed since: {result.changed_sources or 'none'}; pinned definitions changed: {result.definitions_changed}"
+            )
+            if not result.reproduced:
+                raise typer.Exit(code=1)
+            return
+        if not (service and entities and name):
+            _fail(
+                PipelineError(
+                    "pass --service, --entities and --name to build, or --from-manifest to rebuild"
+                )
+            )
+        rows = pd.read_parquet(entities) if entities.suffix == ".parquet" else pd.read_csv(entities)
+        rows["event_timestamp"] = pd.to_datetime(
+            rows["event_timestamp"], utc=True, format="ISO8601"
+        )
+        manifest = build_training_set(
+            store, service, rows, out or data_dir() / "training_sets", name
+        )
+    except PipelineError as error:
+        _fail(error)
+    console.print(
+        f"{manifest.name}: {manifest.rows:,} rows from {manifest.feature_service}; content {manifest.content_sha256[:12]}"
+    )
+
+
+@app.command("skew-check")
+def skew_check(
+    service: Annotated[str, typer.Option(help="Feature service to compare.")] = "churn_model_v1",
+    sample: Annotated[int, typer.Option(help="Number of entities to sample.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    as_of: Annotated[
+        str | None, typer.Option(help="Instant to compare at (default: the last materialization).")
+    ] = None,
+) -> None:
+    """Compare online values with point-in-time offline values; exit 1 on any mismatch."""
+    import pandas as pd
+
+    from feature_repo import consistency
+    from feature_repo.store_operations import open_store
+
+    store = open_store()
+    moment = _instant(as_of) if as_of else consistency.last_materialized(store, service)
+    ids = consistency.sample_entities(store, service, sample, seed)
+    report = consistency.skew_check(store, service, ids, moment)
+    rows = [
+        {"feature": s.feature, "compared": s.compared, "mismatches": s.mismatches, "rate": f"{s.rate:.1%}",
+         "examples (entity, offline, online)": "; ".join(map(str, s.examples))}
+        for s in report
+    ]  # fmt: skip
+    _print_frame(
+        f"{service}: online vs offline at {moment:%Y-%m-%d %H:%M} UTC, {len(ids)} entities",
+        pd.DataFrame(rows),
+    )
+    if any(s.mismatches for s in report):
+        err_console.print(f"skew found in {sum(1 for s in report if s.mismatches)} feature(s)")
+        raise typer.Exit(code=1)
+
+
+@app.command("status")
+def status(
+    as_of: Annotated[
+        str, typer.Option(help="Reference instant (ISO-8601, 'now' or 'horizon').")
+    ] = "now",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (for monitoring) instead of a table.")
+    ] = False,
+    max_lag_hours: Annotated[
+        float, typer.Option(help="Online store behind its data by more than this: stale.")
+    ] = 24.0,
+    max_data_age_hours: Annotated[
+        float, typer.Option(help="Newest data older than this: stale.")
+    ] = 48.0,
+    fail_if_stale: Annotated[
+        bool, typer.Option(help="Exit 1 when a view is stale (for alerting).")
+    ] = False,
+) -> None:
+    """For each feature view: version, rows, newest event, last materialization, lag and staleness."""
+    import json
+
+    from feature_repo.status import view_statuses
+    from feature_repo.store_operations import open_store
+
+    statuses = view_statuses(open_store(), _instant(as_of), max_lag_hours, max_data_age_hours)
+    if as_json:
+        print(
+            json.dumps(
+                {"as_of": _instant(as_of).isoformat(), "views": [s.as_json() for s in statuses]},
+                indent=2,
+            )
+        )
+    else:
+        import pandas as pd
+
+        _print_frame(
+            f"feature views as of {_instant(as_of):%Y-%m-%d %H:%M} UTC",
+            pd.DataFrame([s.as_json() for s in statuses]),
+        )
+    if fail_if_stale and any(s.stale for s in statuses):
+        raise typer.Exit(code=1)
+
+
+def _instant(text: str):
+    """'now', 'horizon' (the data horizon) or an ISO-8601 instant, as an aware UTC datetime."""
+    import pandas as pd
+
+    from feature_repo.store_operations import data_horizon as horizon
+
+    if text == "now":
+        return pd.Timestamp.now(tz="UTC").to_pydatetime()
+    if text == "horizon":
+        return horizon().to_pydatetime()
+    moment = pd.Timestamp(text)
+    return (
+        moment.tz_convert("UTC") if moment.tzinfo else moment.tz_localize("UTC")
+    ).to_pydatetime()
+
+
 @app.command("catalogue")
 def catalogue(
     check: Annotated[
