@@ -110,12 +110,15 @@ def data_horizon() -> None:
 @app.command("backfill-online")
 def backfill_online() -> None:
     """Load the online store once, as of the data horizon, for views never materialized (then use materialize-incremental)."""
+    from feature_repo.online.errors import online_store_errors
     from feature_repo.store_operations import backfill_online as backfill
     from feature_repo.store_operations import data_horizon as horizon
     from feature_repo.store_operations import open_store
 
     try:
-        done = backfill(open_store(), horizon().to_pydatetime())
+        store = open_store()
+        with online_store_errors(store):
+            done = backfill(store, horizon().to_pydatetime())
     except PipelineError as error:
         _fail(error)
     if not done:
@@ -153,10 +156,16 @@ def show_online(
     ] = 35.0,
 ) -> None:
     """Print one online lookup through a feature service, at the data horizon."""
+    from feature_repo.online.errors import online_store_errors
     from feature_repo.store_operations import data_horizon as horizon
     from feature_repo.store_operations import online_lookup, open_store
 
-    frame = online_lookup(open_store(), user_id, service, horizon().to_pydatetime(), cart_amount)
+    try:
+        store = open_store()
+        with online_store_errors(store):
+            frame = online_lookup(store, user_id, service, horizon().to_pydatetime(), cart_amount)
+    except PipelineError as error:
+        _fail(error)
     _print_frame(f"online lookup of user {user_id} through {service}", frame)
 
 

@@ -10,14 +10,21 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
+from feature_repo.online.dynamodb import apply_retry_defaults
 from feature_repo.paths import REPO_ROOT, features_dir
 from feature_repo.pipeline.build import read_manifest
 from feature_repo.pipeline.errors import PipelineError
+from feature_repo.profiles import checked_config
 
 
 def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> FeatureStore:
-    """The feature store of this repository (``config_path`` selects another feature_store.yaml)."""
-    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=config_path)
+    """The feature store of this repository, with the profile that ``feast`` would use.
+
+    ``config_path`` selects a feature_store.yaml; without it, ``$FEAST_FS_YAML_FILE_PATH`` (as for
+    ``feast``), else the embedded default. Unset ``${VAR}`` in the profile are reported by name.
+    """
+    apply_retry_defaults()
+    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=checked_config(config_path))
 
 
 def data_horizon(directory: Path | None = None) -> pd.Timestamp:

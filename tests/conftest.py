@@ -89,3 +89,23 @@ def materialized_store(store, horizon):
     backfill_online(store, horizon.to_pydatetime())
     store.materialize_incremental(end_date=horizon.to_pydatetime())
     return store
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A redis-server on a free loopback port, for the whole session."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(SESSION_DIR / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A three-node Redis Cluster on free loopback ports, for the whole session."""
+    from tests.servers import RedisCluster
+
+    cluster = RedisCluster(SESSION_DIR / "redis-cluster").start()
+    yield cluster
+    cluster.stop()
