@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feature_repo.paths import features_dir, raw_dir
+from feature_repo.paths import data_location, features_dir, raw_dir
 from feature_repo.pipeline.errors import PipelineError
 
 app = typer.Typer(
@@ -49,11 +49,18 @@ def generate_data(
 
     if scale <= 0:
         _fail(PipelineError(f"--scale must be positive, got {scale}"))
+    from feature_repo.pipeline.remote import publish_raw
+
     result = generate_raw_files(out or raw_dir(), seed=seed, scale=scale, force=force)
     verb = "unchanged" if result.skipped else "wrote"
     console.print(
         f"{verb}: {result.users:,} users and {result.transactions:,} transactions in {result.directory}"
     )
+    try:
+        if out is None and publish_raw():
+            console.print(f"published the raw files to {data_location()}/raw")
+    except PipelineError as error:
+        _fail(error)
 
 
 @app.command("build-features")
@@ -80,7 +87,12 @@ def build_features(
     """Validate the raw data and write the feature tables read by the Feast sources."""
     from feature_repo.pipeline.build import build_feature_files
     from feature_repo.pipeline.raw_data import raw_file
+    from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
 
+    try:
+        fetch_raw_if_missing()
+    except PipelineError as error:
+        _fail(error)
     users_path = users or raw_file(raw_dir(), "users")
     transactions_path = transactions or raw_file(raw_dir(), "transactions")
     console.print(f"reading {users_path} and {transactions_path}")
@@ -88,12 +100,15 @@ def build_features(
         result = build_feature_files(
             users_path, transactions_path, out or features_dir(), force=force
         )
+        published = out is None and publish_features()
     except PipelineError as error:
         _fail(error)
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
         console.print(f"{verb}: {name} ({rows:,} rows)")
     console.print(f"data complete up to {result.horizon.isoformat()}")
+    if published:
+        console.print(f"published the feature tables to {data_location()}/features")
 
 
 @app.command("data-horizon")

@@ -11,7 +11,7 @@ import pandas as pd
 from feast import FeatureStore
 
 from feature_repo.online.dynamodb import apply_retry_defaults
-from feature_repo.paths import REPO_ROOT, features_dir
+from feature_repo.paths import REPO_ROOT, data_on_s3, features_dir
 from feature_repo.pipeline.build import read_manifest
 from feature_repo.pipeline.errors import PipelineError
 from feature_repo.profiles import checked_config
@@ -28,8 +28,14 @@ def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> 
 
 
 def data_horizon(directory: Path | None = None) -> pd.Timestamp:
-    """The instant up to which the built feature tables are complete (from the build manifest)."""
-    manifest = read_manifest(directory or features_dir())
+    """The instant up to which the built feature tables are complete (from the build manifest:
+    the published one when the data location is on S3 and no ``directory`` is given)."""
+    if directory is None and data_on_s3():
+        from feature_repo.pipeline.remote import published_features_manifest
+
+        manifest = published_features_manifest()
+    else:
+        manifest = read_manifest(directory or features_dir())
     if not manifest:
         raise PipelineError(
             f"No feature build found in {directory or features_dir()}: run `delivery-fs build-features` first."

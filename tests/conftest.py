@@ -16,12 +16,23 @@ import pytest
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="delivery-fs-tests-"))
 os.environ["DELIVERY_FS_DATA_DIR"] = str(SESSION_DIR / "data")
+# Dummy credentials for the moto stand-in (never real ones), and its endpoints once it runs.
+TEST_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",  # pyarrow 26 and stand-ins
+}
+os.environ.update(TEST_AWS_ENV)
+for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(name, None)
 
 from feature_repo.paths import features_dir, raw_dir  # noqa: E402
 from tests.cli_runner import run_cli  # noqa: E402
 
 TEST_SEED = 20240611
 TEST_SCALE = 0.1  # 1,245 users, about 22,400 transactions
+TEST_BUCKET = "delivery-fs-tests"
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -109,3 +120,20 @@ def redis_cluster():
     cluster = RedisCluster(SESSION_DIR / "redis-cluster").start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """moto_server for S3 and DynamoDB, reached over HTTP through the standard endpoint variables."""
+    import boto3
+
+    from tests.servers import MotoServer
+
+    server = MotoServer(SESSION_DIR / "moto").start()
+    os.environ["AWS_ENDPOINT_URL_S3"] = server.url
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
+    boto3.client("s3").create_bucket(Bucket=TEST_BUCKET)
+    yield server
+    server.stop()
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB"):
+        os.environ.pop(name, None)

@@ -17,6 +17,7 @@ import pytest
 
 from feature_repo.store_operations import backfill_online, data_horizon, open_store
 from tests.cli_runner import run_cli
+from tests.conftest import TEST_BUCKET
 from tests.stores import (
     SERVICE,
     append_orders_of_a_new_day,
@@ -25,7 +26,7 @@ from tests.stores import (
     profile_config,
 )
 
-PROFILES = ["sqlite", "redis", "redis_cluster"]
+PROFILES = ["sqlite", "redis", "redis_cluster", "dynamodb"]
 NEW_DAY_USERS = 40
 
 
@@ -59,7 +60,28 @@ def _redis_cluster(request, directory: Path):
     )
 
 
-SET_UPS = {"sqlite": _sqlite, "redis": _redis, "redis_cluster": _redis_cluster}
+def _dynamodb(request, directory: Path):
+    """The aws profile: tables published to S3 by the pipeline, registry on S3, DynamoDB online."""
+    import boto3
+
+    request.getfixturevalue("moto")
+    location = f"s3://{TEST_BUCKET}/behaviour"
+    env = {"DELIVERY_FS_DATA_DIR": location, "DELIVERY_FS_WORK_DIR": str(directory / "data")}
+    run_cli("delivery-fs", "build-features", env=env)  # publishes the feature tables to S3
+
+    def tables() -> list[str]:
+        names = boto3.client("dynamodb").list_tables()["TableNames"]
+        return [name for name in names if name.startswith("behaviour_dynamodb.")]
+
+    return {"DELIVERY_FS_DATA_DIR": location, "AWS_DEFAULT_REGION": "us-east-1"}, env, tables
+
+
+SET_UPS = {
+    "sqlite": _sqlite,
+    "redis": _redis,
+    "redis_cluster": _redis_cluster,
+    "dynamodb": _dynamodb,
+}
 
 
 @pytest.fixture(scope="module", params=PROFILES)
@@ -69,7 +91,7 @@ def run(request, built_data, tmp_path_factory) -> ProfileRun:
     directory = tmp_path_factory.mktemp(profile)
     data_dir = copy_data(built_data, directory / "data")
     variables, env, leftovers = SET_UPS[profile](request, directory)
-    env = {"DELIVERY_FS_DATA_DIR": str(data_dir), **env}
+    env = {"DELIVERY_FS_DATA_DIR": str(data_dir), **env}  # the S3 profile sets its own
     config = profile_config(profile, directory, variables, project=f"behaviour_{profile}")
     run_cli("feast", "-f", str(config), "apply", env=env)
     return ProfileRun(profile, config, data_dir, env, leftovers, open_store(config_path=config))
