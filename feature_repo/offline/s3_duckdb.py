@@ -64,9 +64,11 @@ def read_source(data_source: DataSource, repo_path: str) -> ibis.Table:
     return backend.table(view)
 
 
-def _common(config: RepoConfig) -> dict:
+def _with_s3_reader(arguments: dict) -> dict:
+    """The arguments of an offline store call, plus Feast's DuckDB reading options with our reader."""
+    config = arguments["config"]
     return {
-        "config": config,
+        **arguments,
         "data_source_reader": read_source,
         "data_source_writer": feast_duckdb._write_data_source,
         "staging_location": config.offline_store.staging_location,
@@ -88,16 +90,7 @@ class S3DuckDBOfflineStore(DuckDBOfflineStore):
         start_date: datetime,
         end_date: datetime,
     ) -> RetrievalJob:
-        return pull_latest_from_table_or_query_ibis(
-            data_source=data_source,
-            join_key_columns=join_key_columns,
-            feature_name_columns=feature_name_columns,
-            timestamp_field=timestamp_field,
-            created_timestamp_column=created_timestamp_column,
-            start_date=start_date,
-            end_date=end_date,
-            **_common(config),
-        )
+        return pull_latest_from_table_or_query_ibis(**_with_s3_reader(locals()))
 
     @staticmethod
     def get_historical_features(
@@ -110,16 +103,7 @@ class S3DuckDBOfflineStore(DuckDBOfflineStore):
         full_feature_names: bool = False,
         filter_by_created_timestamp: bool = False,
     ) -> RetrievalJob:
-        return get_historical_features_ibis(
-            feature_views=feature_views,
-            feature_refs=feature_refs,
-            entity_df=entity_df,
-            registry=registry,
-            project=project,
-            full_feature_names=full_feature_names,
-            filter_by_created_timestamp=filter_by_created_timestamp,
-            **_common(config),
-        )
+        return get_historical_features_ibis(**_with_s3_reader(locals()))
 
     @staticmethod
     def pull_all_from_table_or_query(
@@ -132,13 +116,4 @@ class S3DuckDBOfflineStore(DuckDBOfflineStore):
         start_date: datetime | None = None,
         end_date: datetime | None = None,
     ) -> RetrievalJob:
-        return pull_all_from_table_or_query_ibis(
-            data_source=data_source,
-            join_key_columns=join_key_columns,
-            feature_name_columns=feature_name_columns,
-            timestamp_field=timestamp_field,
-            created_timestamp_column=created_timestamp_column,
-            start_date=start_date,
-            end_date=end_date,
-            **_common(config),
-        )
+        return pull_all_from_table_or_query_ibis(**_with_s3_reader(locals()))
