@@ -33,6 +33,7 @@ from tests.cli_runner import run_cli  # noqa: E402
 TEST_SEED = 20240611
 TEST_SCALE = 0.1  # 1,245 users, about 22,400 transactions
 TEST_BUCKET = "delivery-fs-tests"
+AWS_PREFIX = "offline"
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -137,3 +138,28 @@ def moto():
     server.stop()
     for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB"):
         os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def aws_store(moto, built_data):
+    """The aws profile (S3 registry and tables, DynamoDB) on the session's data, published to S3; the local copy is then deleted."""
+    directory = SESSION_DIR / "aws"
+    directory.mkdir()
+    from feature_repo.store_operations import open_store
+    from tests.stores import copy_data, profile_config
+
+    work = copy_data(built_data, directory / "data")
+    env = {
+        "DELIVERY_FS_DATA_DIR": f"s3://{TEST_BUCKET}/{AWS_PREFIX}",
+        "DELIVERY_FS_WORK_DIR": str(work),
+    }
+    result = run_cli("delivery-fs", "build-features", env=env)
+    assert "published the feature tables" in result.stdout
+    shutil.rmtree(work / "features")  # from here on, only S3 holds the feature tables
+    variables = {
+        "DELIVERY_FS_DATA_DIR": env["DELIVERY_FS_DATA_DIR"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    config = profile_config("dynamodb", directory, variables, project="s3_offline")
+    run_cli("feast", "-f", str(config), "apply", env=env)
+    return open_store(config_path=config)

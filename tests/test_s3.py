@@ -4,44 +4,20 @@ and a missing or forbidden bucket stops the run with a clear error. moto_server 
 from __future__ import annotations
 
 import io
-import shutil
 
 import boto3
 import pandas as pd
-import pytest
 
-from feature_repo.store_operations import open_store, sample_training_entities, training_frame
+from feature_repo.store_operations import sample_training_entities, training_frame
 from tests.cli_runner import run_cli
+from tests.conftest import AWS_PREFIX as PREFIX
 from tests.conftest import TEST_BUCKET
 from tests.independent import same_value
 from tests.servers import MotoServer
-from tests.stores import copy_data, profile_config
-
-PREFIX = "offline"
+from tests.stores import copy_data
 
 
-@pytest.fixture(scope="module")
-def s3_store(moto, built_data, tmp_path_factory):
-    """The aws profile on the session's data, published to S3; the local copy is then deleted."""
-    directory = tmp_path_factory.mktemp("s3-offline")
-    work = copy_data(built_data, directory / "data")
-    env = {
-        "DELIVERY_FS_DATA_DIR": f"s3://{TEST_BUCKET}/{PREFIX}",
-        "DELIVERY_FS_WORK_DIR": str(work),
-    }
-    result = run_cli("delivery-fs", "build-features", env=env)
-    assert "published the feature tables" in result.stdout
-    shutil.rmtree(work / "features")  # from here on, only S3 holds the feature tables
-    variables = {
-        "DELIVERY_FS_DATA_DIR": env["DELIVERY_FS_DATA_DIR"],
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    config = profile_config("dynamodb", directory, variables, project="s3_offline")
-    run_cli("feast", "-f", str(config), "apply", env=env)
-    return open_store(config_path=config)
-
-
-def test_publish_puts_every_table_and_manifest_last_and_no_staging_left(s3_store, built_data):
+def test_publish_puts_every_table_and_manifest_last_and_no_staging_left(aws_store, built_data):
     listed = boto3.client("s3").list_objects_v2(Bucket=TEST_BUCKET, Prefix=f"{PREFIX}/")
     keys = {item["Key"] for item in listed["Contents"]}
     tables = ("user_profile", "user_order_stats", "transaction_features")
@@ -59,8 +35,8 @@ def test_publish_puts_every_table_and_manifest_last_and_no_staging_left(s3_store
         )
 
 
-def test_sources_read_s3(s3_store):
-    paths = {view.name: view.batch_source.path for view in s3_store.list_feature_views()}
+def test_sources_read_s3(aws_store):
+    paths = {view.name: view.batch_source.path for view in aws_store.list_feature_views()}
     assert paths == {
         name: f"s3://{TEST_BUCKET}/{PREFIX}/features/{name}.parquet"
         for name in ("user_profile", "user_order_stats", "transaction_features")
@@ -68,7 +44,7 @@ def test_sources_read_s3(s3_store):
 
 
 def test_s3_offline_store_returns_the_same_rows_and_values_as_the_local_default(
-    s3_store, store, raw_tables, horizon
+    aws_store, store, raw_tables, horizon
 ):
     users, _ = raw_tables
     sampled = sample_training_entities(
@@ -81,7 +57,7 @@ def test_s3_offline_store_returns_the_same_rows_and_values_as_the_local_default(
     before_everything["request_time"] = before_everything["event_timestamp"]
     entities = pd.concat([sampled, before_everything], ignore_index=True)
 
-    from_s3 = training_frame(s3_store, entities, "churn_model_v1")
+    from_s3 = training_frame(aws_store, entities, "churn_model_v1")
     local = training_frame(store, entities, "churn_model_v1")
 
     assert len(from_s3) == len(local) == len(entities)
