@@ -6,7 +6,7 @@ DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
 export PYTHONWARNINGS ?= ignore::RuntimeWarning,ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: demo test lint install install-dev catalogue clean serve ui scoring-service
+.PHONY: demo test require-redis lint install install-dev catalogue clean serve ui scoring-service
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,redis,aws]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -33,9 +33,20 @@ demo: install
 	$(DFS) show-training-frame
 	$(DFS) show-online
 
-## Everything the tests need, then the tests.
-test: install-dev
+## Everything the tests need, then the tests. The store tests start redis-server themselves.
+test: install-dev require-redis
 	$(BIN)/pytest
+
+## redis-server and redis-cli from the system package: installed here when missing and we are root.
+require-redis:
+	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "error: redis-server and redis-cli are required by the store tests (Redis and Redis Cluster)."; \
+	    echo "       Debian/Ubuntu: sudo apt-get install -y redis-server"; \
+	    exit 1; \
+	  fi; }
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feature_repo.paths import features_dir, raw_dir
+from feature_repo.paths import data_location, features_dir, raw_dir
 from feature_repo.pipeline.errors import PipelineError
 
 app = typer.Typer(
@@ -49,11 +49,18 @@ def generate_data(
 
     if scale <= 0:
         _fail(PipelineError(f"--scale must be positive, got {scale}"))
+    from feature_repo.pipeline.remote import publish_raw
+
     result = generate_raw_files(out or raw_dir(), seed=seed, scale=scale, force=force)
     verb = "unchanged" if result.skipped else "wrote"
     console.print(
         f"{verb}: {result.users:,} users and {result.transactions:,} transactions in {result.directory}"
     )
+    try:
+        if out is None and publish_raw():
+            console.print(f"published the raw files to {data_location()}/raw")
+    except PipelineError as error:
+        _fail(error)
 
 
 @app.command("build-features")
@@ -80,7 +87,12 @@ def build_features(
     """Validate the raw data and write the feature tables read by the Feast sources."""
     from feature_repo.pipeline.build import build_feature_files
     from feature_repo.pipeline.raw_data import raw_file
+    from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
 
+    try:
+        fetch_raw_if_missing()
+    except PipelineError as error:
+        _fail(error)
     users_path = users or raw_file(raw_dir(), "users")
     transactions_path = transactions or raw_file(raw_dir(), "transactions")
     console.print(f"reading {users_path} and {transactions_path}")
@@ -88,12 +100,15 @@ def build_features(
         result = build_feature_files(
             users_path, transactions_path, out or features_dir(), force=force
         )
+        published = out is None and publish_features()
     except PipelineError as error:
         _fail(error)
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
         console.print(f"{verb}: {name} ({rows:,} rows)")
     console.print(f"data complete up to {result.horizon.isoformat()}")
+    if published:
+        console.print(f"published the feature tables to {data_location()}/features")
 
 
 @app.command("data-horizon")
@@ -145,12 +160,15 @@ def check_quality(
 @app.command("backfill-online")
 def backfill_online() -> None:
     """Load the online store once, as of the data horizon, for views never materialized (then use materialize-incremental)."""
+    from feature_repo.online.errors import online_store_errors
     from feature_repo.store_operations import backfill_online as backfill
     from feature_repo.store_operations import data_horizon as horizon
     from feature_repo.store_operations import open_store
 
     try:
-        done = backfill(open_store(), horizon().to_pydatetime())
+        store = open_store()
+        with online_store_errors(store):
+            done = backfill(store, horizon().to_pydatetime())
     except PipelineError as error:
         _fail(error)
     if not done:
@@ -188,10 +206,16 @@ def show_online(
     ] = 35.0,
 ) -> None:
     """Print one online lookup through a feature service, at the data horizon."""
+    from feature_repo.online.errors import online_store_errors
     from feature_repo.store_operations import data_horizon as horizon
     from feature_repo.store_operations import online_lookup, open_store
 
-    frame = online_lookup(open_store(), user_id, service, horizon().to_pydatetime(), cart_amount)
+    try:
+        store = open_store()
+        with online_store_errors(store):
+            frame = online_lookup(store, user_id, service, horizon().to_pydatetime(), cart_amount)
+    except PipelineError as error:
+        _fail(error)
     _print_frame(f"online lookup of user {user_id} through {service}", frame)
 
 

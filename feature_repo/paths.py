@@ -2,7 +2,9 @@
 
 Feast's duckdb offline store resolves relative source paths against the working directory,
 so every path handed to Feast is absolute. ``DELIVERY_FS_DATA_DIR`` moves the whole data
-directory (the tests use it for an isolated store).
+location: a local directory (the tests use one for an isolated store) or an S3 prefix
+(``s3://bucket/prefix``, the ``aws`` profile). With S3, the pipeline works in a local working
+copy (``DELIVERY_FS_WORK_DIR``, default ``data/s3/<bucket>/<prefix>``) and publishes to S3.
 """
 
 from __future__ import annotations
@@ -12,12 +14,34 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "DELIVERY_FS_DATA_DIR"
+WORK_DIR_ENV = "DELIVERY_FS_WORK_DIR"
+S3_SCHEME = "s3://"
+
+
+def data_location() -> str:
+    """``$DELIVERY_FS_DATA_DIR`` (a directory or an ``s3://`` prefix) or ``<repository>/data``."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    if configured and configured.startswith(S3_SCHEME):
+        return configured.rstrip("/")
+    return str(Path(configured).resolve() if configured else REPO_ROOT / "data")
+
+
+def data_on_s3() -> bool:
+    """Whether the data location is an S3 prefix."""
+    return data_location().startswith(S3_SCHEME)
 
 
 def data_dir() -> Path:
-    """The data directory: ``$DELIVERY_FS_DATA_DIR`` or ``<repository>/data``."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    return Path(configured).resolve() if configured else REPO_ROOT / "data"
+    """The local data directory: the data location itself, or the local working copy of an S3 one."""
+    location = data_location()
+    if not location.startswith(S3_SCHEME):
+        return Path(location)
+    configured = os.environ.get(WORK_DIR_ENV)
+    return (
+        Path(configured).resolve()
+        if configured
+        else REPO_ROOT / "data" / "s3" / location.removeprefix(S3_SCHEME)
+    )
 
 
 def raw_dir() -> Path:
@@ -26,10 +50,26 @@ def raw_dir() -> Path:
 
 
 def features_dir() -> Path:
-    """Feature tables read by the Feast sources."""
+    """Feature tables read by the Feast sources (the local copy when the data is on S3)."""
     return data_dir() / "features"
 
 
 def feature_table_path(table_name: str) -> Path:
-    """The Parquet file of one feature table."""
+    """The local Parquet file of one feature table."""
     return features_dir() / f"{table_name}.parquet"
+
+
+def feature_table_location(table_name: str) -> str:
+    """Where the Feast sources read one feature table: an absolute path or an ``s3://`` URL."""
+    if data_on_s3():
+        return f"{data_location()}/features/{table_name}.parquet"
+    return str(feature_table_path(table_name))
+
+
+def s3_endpoint_override() -> str | None:
+    """A non-AWS S3 endpoint (a local stand-in), from the standard ``AWS_ENDPOINT_URL_S3``.
+
+    Feast builds pyarrow's S3 filesystem itself for ``s3://`` sources and only honours the
+    source's ``s3_endpoint_override``, not the environment.
+    """
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None

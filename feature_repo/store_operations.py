@@ -12,25 +12,34 @@ from feast import FeatureStore
 from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
 from feast.saved_dataset import SavedDataset
 
-from feature_repo.paths import REPO_ROOT, features_dir
+from feature_repo.online.dynamodb import apply_retry_defaults
+from feature_repo.paths import REPO_ROOT, data_on_s3, features_dir
 from feature_repo.pipeline.atomic_files import write_files_atomically
 from feature_repo.pipeline.build import read_feature_tables, read_manifest
 from feature_repo.pipeline.errors import PipelineError
+from feature_repo.profiles import checked_config
 from feature_repo.quality.gate import enforce
 
 
 def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> FeatureStore:
-    """The feature store of this repository.
+    """The feature store of this repository, with the profile that ``feast`` would use.
 
-    ``config_path``, or else ``FEAST_FS_YAML_FILE_PATH`` (as for the ``feast`` CLI), selects another
-    feature_store.yaml; by default the one at the root.
+    ``config_path`` selects a feature_store.yaml; without it, ``$FEAST_FS_YAML_FILE_PATH`` (as for
+    ``feast``), else the embedded default. Unset ``${VAR}`` in the profile are reported by name.
     """
-    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=config_path)
+    apply_retry_defaults()
+    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=checked_config(config_path))
 
 
 def data_horizon(directory: Path | None = None) -> pd.Timestamp:
-    """The instant up to which the built feature tables are complete (from the build manifest)."""
-    manifest = read_manifest(directory or features_dir())
+    """The instant up to which the built feature tables are complete (from the build manifest:
+    the published one when the data location is on S3 and no ``directory`` is given)."""
+    if directory is None and data_on_s3():
+        from feature_repo.pipeline.remote import published_features_manifest
+
+        manifest = published_features_manifest()
+    else:
+        manifest = read_manifest(directory or features_dir())
     if not manifest:
         raise PipelineError(
             f"No feature build found in {directory or features_dir()}: run `delivery-fs build-features` first."

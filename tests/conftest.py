@@ -16,12 +16,24 @@ import pytest
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="delivery-fs-tests-"))
 os.environ["DELIVERY_FS_DATA_DIR"] = str(SESSION_DIR / "data")
+# Dummy credentials for the moto stand-in (never real ones), and its endpoints once it runs.
+TEST_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",  # pyarrow 26 and stand-ins
+}
+os.environ.update(TEST_AWS_ENV)
+for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(name, None)
 
 from feature_repo.paths import features_dir, raw_dir  # noqa: E402
 from tests.cli_runner import run_cli  # noqa: E402
 
 TEST_SEED = 20240611
 TEST_SCALE = 0.1  # 1,245 users, about 22,400 transactions
+TEST_BUCKET = "delivery-fs-tests"
+AWS_PREFIX = "offline"
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -95,3 +107,65 @@ def materialized_store(store, horizon):
     backfill_online(store, horizon.to_pydatetime())
     store.materialize_incremental(end_date=horizon.to_pydatetime())
     return store
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A redis-server on a free loopback port, for the whole session."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(SESSION_DIR / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    """A three-node Redis Cluster on free loopback ports, for the whole session."""
+    from tests.servers import RedisCluster
+
+    cluster = RedisCluster(SESSION_DIR / "redis-cluster").start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """moto_server for S3 and DynamoDB, reached over HTTP through the standard endpoint variables."""
+    import boto3
+
+    from tests.servers import MotoServer
+
+    server = MotoServer(SESSION_DIR / "moto").start()
+    os.environ["AWS_ENDPOINT_URL_S3"] = server.url
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
+    boto3.client("s3").create_bucket(Bucket=TEST_BUCKET)
+    yield server
+    server.stop()
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB"):
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def aws_store(moto, built_data):
+    """The aws profile (S3 registry and tables, DynamoDB) on the session's data, published to S3; the local copy is then deleted."""
+    directory = SESSION_DIR / "aws"
+    directory.mkdir()
+    from feature_repo.store_operations import open_store
+    from tests.stores import copy_data, profile_config
+
+    work = copy_data(built_data, directory / "data")
+    env = {
+        "DELIVERY_FS_DATA_DIR": f"s3://{TEST_BUCKET}/{AWS_PREFIX}",
+        "DELIVERY_FS_WORK_DIR": str(work),
+    }
+    result = run_cli("delivery-fs", "build-features", env=env)
+    assert "published the feature tables" in result.stdout
+    shutil.rmtree(work / "features")  # from here on, only S3 holds the feature tables
+    variables = {
+        "DELIVERY_FS_DATA_DIR": env["DELIVERY_FS_DATA_DIR"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    config = profile_config("dynamodb", directory, variables, project="s3_offline")
+    run_cli("feast", "-f", str(config), "apply", env=env)
+    return open_store(config_path=config)

@@ -1,0 +1,1 @@
+"""The online stores behind the profiles: their endpoints, retry settings and errors."""

@@ -1,0 +1,60 @@
+"""Publishing the pipeline's files to the data location when it is on S3 (the ``aws`` profile).
+
+The pipeline computes in the local working copy (``feature_repo.paths.data_dir``) exactly as
+without S3, then publishes: raw files under ``<location>/raw``, feature tables under
+``<location>/features``, each set with its manifest last (see ``feature_repo.storage.s3``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from feature_repo.paths import data_location, data_on_s3, features_dir, raw_dir
+from feature_repo.pipeline import tutorial_format as tf
+from feature_repo.pipeline.build import MANIFEST_NAME as FEATURES_MANIFEST
+from feature_repo.pipeline.write_raw import MANIFEST_NAME as RAW_MANIFEST
+
+FEATURE_TABLES = ("user_profile", "user_order_stats", "transaction_features")
+RAW_FILES = tuple(f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet"))
+
+
+def _location(part: str):
+    from feature_repo.storage.s3 import S3Location
+
+    return S3Location.from_url(f"{data_location()}/{part}")
+
+
+def publish_raw() -> bool:
+    """Raw files to S3, when the data location is there (``False``: not on S3 or already there)."""
+    if not data_on_s3():
+        return False
+    from feature_repo.storage.s3 import publish_files
+
+    return publish_files(raw_dir(), RAW_FILES, RAW_MANIFEST, _location("raw"))
+
+
+def fetch_raw_if_missing() -> None:
+    """Bring the raw files from S3 into the working copy when it has none (another machine built them)."""
+    if not data_on_s3() or (raw_dir() / RAW_MANIFEST).exists():
+        return
+    from feature_repo.storage.s3 import download_files
+
+    download_files(_location("raw"), [*RAW_FILES, RAW_MANIFEST], raw_dir())
+
+
+def publish_features() -> bool:
+    """Feature tables to S3, when the data location is there."""
+    if not data_on_s3():
+        return False
+    from feature_repo.storage.s3 import publish_files
+
+    names = [f"{name}.parquet" for name in FEATURE_TABLES]
+    return publish_files(features_dir(), names, FEATURES_MANIFEST, _location("features"))
+
+
+def published_features_manifest() -> dict | None:
+    """The feature manifest readers go by: S3's when the data is there (``None`` if absent)."""
+    from feature_repo.storage.s3 import read_text
+
+    text = read_text(_location("features"), FEATURES_MANIFEST)
+    return json.loads(text) if text else None

@@ -1,0 +1,1 @@
+"""Storage systems the pipeline publishes to (S3)."""

@@ -1,0 +1,174 @@
+"""Real servers for the tests: redis-server, a three-node Redis Cluster and moto in server mode.
+
+Each listens on a free loopback port (127.0.0.1 only), lives in its own temporary directory and
+is stopped by the test session. A missing program fails loudly: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+LOOPBACK = "127.0.0.1"
+STARTUP_SECONDS = 20
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A free loopback TCP port, at most 55535 with port + 10000 free too (Redis Cluster's bus port)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind((LOOPBACK, 0))
+            port = probe.getsockname()[1]
+        if port <= 55535 and _port_is_free(port + 10000):
+            return port
+    raise RuntimeError("no free loopback port pair found for a test server")
+
+
+def require_program(name: str) -> str:
+    """The path of a program the tests need; fails (never skips) when it is missing."""
+    path = shutil.which(name) or (str(MOTO_SERVER) if name == "moto_server" else None)
+    if not path or not Path(path).exists():
+        raise RuntimeError(
+            f"`{name}` is required by the store tests and was not found. "
+            "redis-server and redis-cli: `apt-get install -y redis-server`; "
+            "moto_server: `pip install -e '.[dev,redis,aws]'` (make test does it)."
+        )
+    return path
+
+
+def wait_until(
+    ready, what: str, process: subprocess.Popen | None = None, seconds: float = STARTUP_SECONDS
+) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} (see its log)")
+        try:
+            if ready():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not become ready within {seconds} s")
+
+
+@dataclass
+class RedisServer:
+    """One redis-server process, without persistence, on a free loopback port."""
+
+    directory: Path
+    cluster: bool = False
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host=LOOPBACK, port=self.port, socket_timeout=5)
+
+    def start(self) -> RedisServer:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        args = [require_program("redis-server"), "--bind", LOOPBACK, "--port", str(self.port),
+                "--save", "", "--appendonly", "no", "--dir", str(self.directory)]  # fmt: skip
+        if self.cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self.client().ping, f"redis-server on {self.endpoint}", self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class RedisCluster:
+    """Three cluster-enabled redis-server processes joined with `redis-cli --cluster create`."""
+
+    directory: Path
+    nodes: list[RedisServer] = field(default_factory=list)
+
+    @property
+    def connection_string(self) -> str:
+        return ",".join(node.endpoint for node in self.nodes)
+
+    def start(self) -> RedisCluster:
+        self.nodes = [
+            RedisServer(self.directory / f"node{i}", cluster=True).start() for i in range(3)
+        ]
+        subprocess.run(
+            [require_program("redis-cli"), "--cluster", "create",
+             *[node.endpoint for node in self.nodes], "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        wait_until(
+            lambda: all(
+                node.client().cluster("info")["cluster_state"] == "ok" for node in self.nodes
+            ),
+            f"Redis Cluster {self.connection_string}",
+        )
+        return self
+
+    def key_count(self) -> int:
+        return sum(node.client().dbsize() for node in self.nodes)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+@dataclass
+class MotoServer:
+    """moto in server mode: S3 and DynamoDB over HTTP, as AWS would answer them."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> MotoServer:
+        import os
+        import urllib.request
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        log = (self.directory / f"moto-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(
+            [require_program("moto_server"), "-H", LOOPBACK, "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+        )  # fmt: skip
+        wait_until(
+            lambda: urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2).status == 200,
+            f"moto_server on {self.url}",
+            self.process,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
