@@ -8,7 +8,7 @@ from tests.cli_runner import run_cli
 
 SUBCOMMANDS = [
     "generate-data", "build-features", "data-horizon", "backfill-online",
-    "show-training-frame", "show-online", "catalogue",
+    "show-training-frame", "show-online", "catalogue", "sagemaker",
 ]  # fmt: skip
 
 
