@@ -33,7 +33,7 @@ class SageMakerClients:
 
 def make_clients(settings: SageMakerSettings) -> SageMakerClients:
     config = Config(
-        retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout_seconds,
         read_timeout=settings.read_timeout_seconds,
         max_pool_connections=settings.max_workers + 2,

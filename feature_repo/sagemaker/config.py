@@ -57,7 +57,7 @@ class SageMakerSettings(_Strict):
     views: list[str] | None = None  # None: every batch feature view
     max_workers: int = Field(default=8, ge=1, le=64)
     retry_mode: Literal["standard", "adaptive"] = "standard"
-    max_attempts: int = Field(default=8, ge=1, le=20)
+    max_attempts: int = Field(default=8, ge=1, le=20)  # every attempt, the first included
     connect_timeout_seconds: float = Field(default=5, gt=0)
     read_timeout_seconds: float = Field(default=30, gt=0)
     create_timeout_seconds: float = Field(default=600, gt=0)
