@@ -12,10 +12,15 @@ import boto3
 import pytest
 
 from tests.conftest import SESSION_DIR
-from tests.sagemaker.services import EmulatorControl, start_emulator, start_moto, stop
+from tests.sagemaker.services import (
+    BUCKET,
+    EXPIRED_KEY,
+    EmulatorControl,
+    start_emulator,
+    start_moto,
+    stop,
+)
 
-EXPIRED_KEY = "expired-test-key"
-BUCKET = "delivery-fs-test-offline"
 TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -70,18 +75,3 @@ def sagemaker(emulator):
 @pytest.fixture(scope="session")
 def runtime(emulator):
     return boto3.client("sagemaker-featurestore-runtime")
-
-
-def write_settings(name: str, **overrides) -> str:
-    """A SageMaker settings file in the session directory: fast polling, the test bucket, ``overrides``."""
-    import yaml
-
-    settings = {
-        "poll_seconds": 0.05,
-        "create_timeout_seconds": 20,
-        "offline_store": {"s3_uri": f"s3://{BUCKET}/{name}"},
-        **overrides,
-    }
-    path = SESSION_DIR / f"sagemaker-{name}.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    return str(path)

@@ -10,9 +10,11 @@ import urllib.request
 from pathlib import Path
 
 from feature_repo.paths import REPO_ROOT
-from tests.cli_runner import BIN_DIR
+from tests.cli_runner import BIN_DIR, run_cli
 
 LOOPBACK = "127.0.0.1"
+EXPIRED_KEY = "expired-test-key"
+BUCKET = "delivery-fs-test-offline"
 
 
 def free_port() -> int:
@@ -95,3 +97,30 @@ class EmulatorControl:
 
     def flush(self) -> int:
         return self._call("POST", "/_emulator/flush")["records"]
+
+
+def write_settings(name: str, **overrides) -> str:
+    """A SageMaker settings file in the session directory: fast polling, the test bucket, ``overrides``."""
+    import yaml
+
+    from tests.conftest import SESSION_DIR
+
+    settings = {
+        "poll_seconds": 0.05,
+        "create_timeout_seconds": 20,
+        "offline_store": {"s3_uri": f"s3://{BUCKET}/{name}"},
+        **overrides,
+    }
+    path = SESSION_DIR / f"sagemaker-{name}.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    return str(path)
+
+
+def sagemaker_cli(
+    store_config: Path, settings: str, *args: str, check: bool = False, env: dict | None = None
+):
+    """`delivery-fs sagemaker ...` with a settings file and the session's feature_store.yaml."""
+    return run_cli(
+        "delivery-fs", "sagemaker", *args, "--config", settings, "--feature-store-yaml", str(store_config),
+        check=check, env=env,
+    )  # fmt: skip

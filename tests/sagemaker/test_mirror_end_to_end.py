@@ -15,8 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from feature_repo.paths import feature_table_path
-from tests.cli_runner import run_cli
-from tests.sagemaker.conftest import BUCKET, write_settings
+from tests.sagemaker.services import BUCKET, sagemaker_cli, write_settings
 
 MUTATING = (
     "CreateFeatureGroup",
@@ -37,28 +36,17 @@ TTL_DAYS = {"user_profile": 400, "user_order_stats": 365}
 def mirror(store_config, materialized_store, control):
     settings = write_settings("e2e")
 
-    def sagemaker_cli(*args: str, check: bool = True):
-        return run_cli(
-            "delivery-fs",
-            "sagemaker",
-            *args,
-            "--config",
-            settings,
-            "--feature-store-yaml",
-            str(store_config),
-            check=check,
-        )
+    def cli(*args: str, check: bool = True):
+        return sagemaker_cli(store_config, settings, *args, check=check)
 
-    plan = sagemaker_cli("plan")
-    apply = sagemaker_cli("apply")
+    plan = cli("plan")
+    apply = cli("apply")
     calls_after_apply = control.calls()
-    second_apply = sagemaker_cli("apply")
+    second_apply = cli("apply")
     calls_after_second_apply = control.calls()
-    ingest = sagemaker_cli(
-        "ingest", "--view", "user_profile", "--view", "user_order_stats", "--no-progress"
-    )
+    ingest = cli("ingest", "--view", "user_profile", "--view", "user_order_stats", "--no-progress")
     return SimpleNamespace(
-        cli=sagemaker_cli, plan=plan.stdout, apply=apply.stdout, second_apply=second_apply.stdout, ingest=ingest.stdout,
+        cli=cli, plan=plan.stdout, apply=apply.stdout, second_apply=second_apply.stdout, ingest=ingest.stdout,
         calls_after_apply=calls_after_apply, calls_after_second_apply=calls_after_second_apply,
     )  # fmt: skip
 
