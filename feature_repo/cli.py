@@ -12,6 +12,7 @@ from rich.table import Table
 
 from feature_repo.paths import data_location, features_dir, raw_dir
 from feature_repo.pipeline.errors import PipelineError
+from feature_repo.sagemaker.cli import app as sagemaker_app
 
 app = typer.Typer(
     help="Food-delivery feature store: raw data, feature tables and demo lookups.",
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
+app.add_typer(sagemaker_app, name="sagemaker")
 
 
 def _fail(error: Exception) -> None:

@@ -1,0 +1,1 @@
+"""An emulator of the SageMaker Feature Store API, for tests and local runs."""
