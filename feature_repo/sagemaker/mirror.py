@@ -59,6 +59,7 @@ def ingest_views(
         raise SageMakerMirrorError(
             "The offline store is disabled in the SageMaker settings: drop --history."
         )
+    _quality_gate(end)
     results = []
     for plan in applied_plans(store, settings, clients, views):
         for target, latest in (("online", True), ("offline", False)):
@@ -102,3 +103,16 @@ def verify_views(
         differences += verify_group(store, clients, plan.spec, plan.group_name, identifiers)
         compared += len(identifiers)
     return compared, differences
+
+
+def _quality_gate(end: datetime) -> None:
+    """The feature tables must pass the data-quality gate before anything is sent."""
+    import pandas as pd
+
+    from feature_repo.paths import features_dir
+    from feature_repo.pipeline.build import read_feature_tables
+    from feature_repo.quality.gate import enforce
+
+    enforce(
+        read_feature_tables(features_dir()), step="SageMaker ingestion", as_of=pd.Timestamp(end)
+    )

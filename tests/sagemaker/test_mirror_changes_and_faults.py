@@ -212,3 +212,29 @@ def test_5xx_after_retries_goes_to_a_report_that_resume_sends_again(fault_group,
         assert runtime.get_record(FeatureGroupName=group, RecordIdentifierValueAsString=identifier)[
             "Record"
         ]
+
+
+def test_a_failed_quality_gate_sends_nothing(store, horizon, control, tmp_path, monkeypatch):
+    import shutil
+
+    from feature_repo.paths import features_dir
+    from feature_repo.quality.gate import QualityGateError
+    from feature_repo.sagemaker.mirror import ingest_views
+
+    data = tmp_path / "data"
+    shutil.copytree(features_dir().parent, data)
+    broken = data / "features" / "transaction_features.parquet"
+    import pandas as pd
+
+    table = pd.read_parquet(broken)
+    table.loc[0, "amount"] = -5.0
+    table.to_parquet(broken, index=False)
+    monkeypatch.setenv("DELIVERY_FS_DATA_DIR", str(data))
+    settings_path = write_settings("gate", group_prefix="gate-", views=["transaction_features"])
+    settings = load_settings(Path(settings_path))
+    before = control.calls()
+    with pytest.raises(
+        QualityGateError, match=r"transaction_features\.amount: greater_than_or_equal_to\(0\)"
+    ):
+        ingest_views(store, settings, make_clients(settings), horizon.to_pydatetime())
+    assert control.calls() == before  # not one call reached SageMaker
