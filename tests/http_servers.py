@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -14,15 +13,7 @@ import requests
 
 from feature_repo.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR
-
-LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port that is free on the loopback interface right now."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
+from tests.servers import LOOPBACK
 
 
 @contextlib.contextmanager

@@ -7,7 +7,8 @@ import requests
 
 from feature_repo.serving.scoring_service import DEFAULT_SCORE
 from feature_repo.store_operations import training_frame
-from tests.http_servers import free_port, http_server
+from tests.http_servers import http_server
+from tests.servers import free_port
 
 USER_WITH_ORDERS_COUNT = 25
 

@@ -11,16 +11,10 @@ from pathlib import Path
 
 from feature_repo.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR, run_cli
+from tests.servers import LOOPBACK, free_port
 
-LOOPBACK = "127.0.0.1"
 EXPIRED_KEY = "expired-test-key"
 BUCKET = "delivery-fs-test-offline"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_listening(
