@@ -7,7 +7,3 @@ from feature_repo.pipeline.errors import PipelineError
 
 class SparkUnavailableError(PipelineError):
     """Spark cannot start here: Java or PySpark is missing."""
-
-
-class MaterializationCheckError(PipelineError):
-    """A materialization reported success but the online store does not hold what it should."""
