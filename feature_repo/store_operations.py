@@ -18,8 +18,9 @@ from feature_repo.paths import REPO_ROOT, data_on_s3, features_dir
 from feature_repo.pipeline.atomic_files import write_files_atomically
 from feature_repo.pipeline.build import read_feature_tables, read_manifest
 from feature_repo.pipeline.errors import PipelineError
-from feature_repo.profiles import checked_config
+from feature_repo.profiles import checked_config, source_kind
 from feature_repo.quality.gate import enforce
+from feature_repo.spark.session import configure_spark_environment
 
 
 def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> FeatureStore:
@@ -29,7 +30,10 @@ def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> 
     ``feast``), else the embedded default. Unset ``${VAR}`` in the profile are reported by name.
     """
     apply_retry_defaults()
-    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=checked_config(config_path))
+    config = checked_config(config_path)
+    if source_kind(config) == "spark":
+        configure_spark_environment()  # before Feast starts Spark: conf dir, workers' Python, loopback
+    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=config)
 
 
 def data_horizon(directory: Path | None = None) -> pd.Timestamp:
