@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,14 @@ def main() -> None:
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="delivery-fs-bench-"))
     os.environ["DELIVERY_FS_DATA_DIR"] = str(directory / "data")
-    _run("delivery-fs", "generate-data", "--scale", str(args.scale))
+    try:
+        _benchmark(directory, args.scale, args.rows)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _benchmark(directory: Path, scale: float, entity_rows: int) -> None:
+    _run("delivery-fs", "generate-data", "--scale", str(scale))
     _run("delivery-fs", "build-features")
     configs = {profile: _applied(profile, directory) for profile in PROFILES}
 
@@ -64,13 +72,13 @@ def main() -> None:
 
     users = read_users(raw_file(raw_dir(), "users"))
     rows = sample_training_entities(
-        users, users["registration_date"].min(), data_horizon(), args.rows, seed=1
+        users, users["registration_date"].min(), data_horizon(), entity_rows, seed=1
     )
     stats = len(
         __import__("pandas").read_parquet(directory / "data/features/user_order_stats.parquet")
     )
     print(
-        f"scale {args.scale}: {len(users):,} users, {stats:,} user_order_stats rows, {args.rows:,} entity rows"
+        f"scale {scale}: {len(users):,} users, {stats:,} user_order_stats rows, {entity_rows:,} entity rows"
     )
     for profile, config in configs.items():
         if profile == "spark":
