@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis,aws]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis,aws,spark]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

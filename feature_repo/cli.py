@@ -85,6 +85,12 @@ def build_features(
     force: Annotated[
         bool, typer.Option(help="Rebuild even if inputs and code are unchanged.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="duckdb (one machine) or spark (order statistics on the Spark of profiles/spark, or SPARK_CONF_DIR)."
+        ),
+    ] = "duckdb",
 ) -> None:
     """Validate the raw data and write the feature tables read by the Feast sources."""
     from feature_repo.pipeline.build import build_feature_files
@@ -100,7 +106,7 @@ def build_features(
     console.print(f"reading {users_path} and {transactions_path}")
     try:
         result = build_feature_files(
-            users_path, transactions_path, out or features_dir(), force=force
+            users_path, transactions_path, out or features_dir(), force=force, engine=engine
         )
         published = out is None and publish_features()
     except PipelineError as error:

@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+import yaml
+
 from feature_repo.paths import REPO_ROOT
 from feature_repo.pipeline.errors import PipelineError
 
@@ -52,3 +54,25 @@ def checked_config(config_path: Path | None = None) -> Path:
             "export it (see the README's profiles section)."
         )
     return path
+
+
+SOURCES_ENV = "DELIVERY_FS_SOURCES"
+SOURCE_KINDS = ("file", "spark")
+
+
+def source_kind(config_path: Path | None = None) -> str:
+    """Which kind of source the definitions build: ``file`` (DuckDB, dask) or ``spark``.
+
+    ``$DELIVERY_FS_SOURCES`` when set, else ``spark`` exactly when the selected profile's offline
+    store is Spark's (Feast's Spark offline store and engine accept only SparkSources).
+    """
+    configured = os.environ.get(SOURCES_ENV)
+    if configured:
+        if configured not in SOURCE_KINDS:
+            raise ProfileError(f"{SOURCES_ENV}={configured}: expected one of {SOURCE_KINDS}.")
+        return configured
+    path = selected_config(config_path)
+    if not path.exists():
+        return "file"
+    offline = (yaml.safe_load(path.read_text()) or {}).get("offline_store") or {}
+    return "spark" if isinstance(offline, dict) and offline.get("type") == "spark" else "file"

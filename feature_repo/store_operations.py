@@ -13,12 +13,14 @@ from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
 from feast.saved_dataset import SavedDataset
 
 from feature_repo.online.dynamodb import apply_retry_defaults
+from feature_repo.online.materialization_check import materialize_checked
 from feature_repo.paths import REPO_ROOT, data_on_s3, features_dir
 from feature_repo.pipeline.atomic_files import write_files_atomically
 from feature_repo.pipeline.build import read_feature_tables, read_manifest
 from feature_repo.pipeline.errors import PipelineError
-from feature_repo.profiles import checked_config
+from feature_repo.profiles import checked_config, source_kind
 from feature_repo.quality.gate import enforce
+from feature_repo.spark.session import configure_spark_environment
 
 
 def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> FeatureStore:
@@ -28,7 +30,10 @@ def open_store(repo_path: Path = REPO_ROOT, config_path: Path | None = None) -> 
     ``feast``), else the embedded default. Unset ``${VAR}`` in the profile are reported by name.
     """
     apply_retry_defaults()
-    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=checked_config(config_path))
+    config = checked_config(config_path)
+    if source_kind(config) == "spark":
+        configure_spark_environment()  # before Feast starts Spark: conf dir, workers' Python, loopback
+    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=config)
 
 
 def data_horizon(directory: Path | None = None) -> pd.Timestamp:
@@ -70,7 +75,7 @@ def backfill_online(store: FeatureStore, end: datetime) -> list[BackfillResult]:
     done = []
     for view in pending:
         start = end - view.ttl if view.ttl else datetime(1970, 1, 1, tzinfo=end.tzinfo)
-        store.materialize(start_date=start, end_date=end, feature_views=[view.name])
+        materialize_checked(store, start, end, [view.name])
         done.append(BackfillResult(view.name, start, end))
     return done
 
@@ -95,7 +100,21 @@ def training_frame(store: FeatureStore, entities: pd.DataFrame, service: str) ->
     frame = store.get_historical_features(
         entity_df=keyed, features=store.get_feature_service(service)
     ).to_df()
+    frame = utc_timestamps(frame)  # the Spark offline store returns naive (UTC) timestamps
     return frame.sort_values("_row").drop(columns="_row").reset_index(drop=True)
+
+
+def utc_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every naive datetime column read as UTC (aware ones converted to UTC)."""
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            values = frame[column]
+            frame[column] = (
+                values.dt.tz_localize("UTC")
+                if values.dt.tz is None
+                else values.dt.tz_convert("UTC")
+            )
+    return frame
 
 
 def online_lookup(

@@ -110,6 +110,18 @@ def materialized_store(store, horizon):
 
 
 @pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (profiles/spark/spark-defaults.conf: local[2], loopback, UTC) for the
+    whole test session; Feast's Spark offline store and engine use it as the active session."""
+    from feature_repo.spark.session import spark_session
+
+    session = spark_session()
+    assert session.sparkContext.master == "local[2]"
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
 def redis_server():
     """A redis-server on a free loopback port, for the whole session."""
     from tests.servers import RedisServer

@@ -18,6 +18,7 @@ PROFILE_FILES = {
     "redis": REPO_ROOT / "profiles" / "feature_store.redis.yaml",
     "redis_cluster": REPO_ROOT / "profiles" / "feature_store.redis_cluster.yaml",
     "dynamodb": REPO_ROOT / "profiles" / "feature_store.aws.yaml",
+    "spark": REPO_ROOT / "profiles" / "feature_store.spark.yaml",
 }
 SERVICE = "churn_model_v1"
 

@@ -3,35 +3,46 @@
 One set of sources for every profile: the location comes from ``feature_repo.paths`` (a local
 absolute path, or ``s3://`` when ``DELIVERY_FS_DATA_DIR`` is an S3 prefix). Local paths are
 absolute because Feast's duckdb offline store resolves relative paths against the working directory.
+The kind of source follows the profile (``feature_repo.profiles.source_kind``): FileSources, or
+SparkSources over the same Parquet files for the ``spark`` profile.
 """
 
 from feast import Field, FileSource, RequestSource
+from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
 from feast.types import Float64, UnixTimestamp
 
 from feature_repo.paths import feature_table_location, s3_endpoint_override
+from feature_repo.profiles import source_kind
 
-user_profile_source = FileSource(
-    name="user_profile_source",
-    path=feature_table_location("user_profile"),
-    s3_endpoint_override=s3_endpoint_override(),
-    timestamp_field="event_timestamp",
-    description="One row per user at registration and at every birthday.",
+
+def _feature_table_source(table_name: str, description: str) -> FileSource | SparkSource:
+    if source_kind() == "spark":
+        return SparkSource(
+            name=f"{table_name}_source",
+            path=feature_table_location(table_name),
+            file_format="parquet",
+            timestamp_field="event_timestamp",
+            description=description,
+        )
+    return FileSource(
+        name=f"{table_name}_source",
+        path=feature_table_location(table_name),
+        s3_endpoint_override=s3_endpoint_override(),
+        timestamp_field="event_timestamp",
+        description=description,
+    )
+
+
+user_profile_source = _feature_table_source(
+    "user_profile", "One row per user at registration and at every birthday."
 )
 
-user_order_stats_source = FileSource(
-    name="user_order_stats_source",
-    path=feature_table_location("user_order_stats"),
-    s3_endpoint_override=s3_endpoint_override(),
-    timestamp_field="event_timestamp",
-    description="One row per user each time a trailing-window statistic changes.",
+user_order_stats_source = _feature_table_source(
+    "user_order_stats", "One row per user each time a trailing-window statistic changes."
 )
 
-transaction_features_source = FileSource(
-    name="transaction_features_source",
-    path=feature_table_location("transaction_features"),
-    s3_endpoint_override=s3_endpoint_override(),
-    timestamp_field="event_timestamp",
-    description="One row per transaction, at the instant it is placed.",
+transaction_features_source = _feature_table_source(
+    "transaction_features", "One row per transaction, at the instant it is placed."
 )
 
 request_time_source = RequestSource(

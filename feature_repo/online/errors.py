@@ -15,6 +15,10 @@ class OnlineStoreError(PipelineError):
     """The online store could not be reached or refused the work."""
 
 
+class MaterializationCheckError(OnlineStoreError):
+    """A materialization reported success but the online store does not hold what it loaded."""
+
+
 @contextmanager
 def online_store_errors(store: FeatureStore):
     """Turn the client errors of the store's online backend into an ``OnlineStoreError``."""

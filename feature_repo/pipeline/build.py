@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from feature_repo.pipeline.atomic_files import read_json, write_files_atomically, write_json
+from feature_repo.pipeline.errors import PipelineError
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
 from feature_repo.pipeline.raw_data import read_transactions, read_users
 from feature_repo.quality.gate import enforce
@@ -18,6 +19,7 @@ from feature_repo.transforms.user_profile import user_profile_table
 MANIFEST_NAME = "_manifest.json"
 TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
 PIPELINE_DIR = Path(__file__).resolve().parent
+SPARK_DIR = PIPELINE_DIR.parent / "spark"
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,35 @@ def data_horizon(users: pd.DataFrame, transactions: pd.DataFrame) -> pd.Timestam
     return (latest.floor("D") + pd.Timedelta(days=1)).tz_convert("UTC")
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def compute_feature_tables(
-    users: pd.DataFrame, transactions: pd.DataFrame
+    users: pd.DataFrame, transactions: pd.DataFrame, engine: str = "duckdb"
 ) -> dict[str, pd.DataFrame]:
-    """All feature tables, by name, from typed and checked raw frames (no I/O)."""
+    """All feature tables, by name, from typed and checked raw frames (no I/O).
+
+    ``engine="spark"`` computes the trailing-window order statistics (the join of every change
+    point with its orders, which grows with users x orders) on Spark; the other two tables are
+    one pass over users or transactions and stay in pandas.
+    """
     horizon = data_horizon(users, transactions)
     return {
         "user_profile": user_profile_table(users, horizon),
-        "user_order_stats": user_order_stats_table(users, transactions),
+        "user_order_stats": _order_stats(users, transactions, engine),
         "transaction_features": transaction_features_table(users, transactions),
     }
+
+
+def _order_stats(users: pd.DataFrame, transactions: pd.DataFrame, engine: str) -> pd.DataFrame:
+    if engine == "duckdb":
+        return user_order_stats_table(users, transactions)
+    if engine == "spark":
+        from feature_repo.spark.order_stats import user_order_stats_table as on_spark
+        from feature_repo.spark.session import spark_session
+
+        return on_spark(spark_session(), users, transactions)
+    raise PipelineError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
 
 
 def read_manifest(directory: Path) -> dict | None:
@@ -52,14 +73,18 @@ def read_manifest(directory: Path) -> dict | None:
 
 
 def build_feature_files(
-    users_path: Path, transactions_path: Path, directory: Path, force: bool = False
+    users_path: Path,
+    transactions_path: Path,
+    directory: Path,
+    force: bool = False,
+    engine: str = "duckdb",
 ) -> BuildResult:
     """Build the feature tables into ``directory`` unless inputs and code are unchanged since the last build."""
     wanted = {
         "inputs": {
             str(p): file_fingerprint(p) for p in (users_path, transactions_path) if p.exists()
         },
-        "code": code_fingerprint([TRANSFORMS_DIR, PIPELINE_DIR]),
+        "code": code_fingerprint([TRANSFORMS_DIR, PIPELINE_DIR, SPARK_DIR]),
     }
     previous = read_manifest(directory)
     if (
@@ -74,7 +99,7 @@ def build_feature_files(
 
     users = read_users(users_path)
     transactions = read_transactions(transactions_path, users)
-    tables = compute_feature_tables(users, transactions)
+    tables = compute_feature_tables(users, transactions, engine)
     horizon = data_horizon(users, transactions)
     enforce(tables, step="Writing the feature tables", as_of=horizon)
     rows = {name: len(frame) for name, frame in tables.items()}

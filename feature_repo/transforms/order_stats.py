@@ -33,22 +33,28 @@ def _window_aggregates(days: int) -> str:
     sums = ("order_count", "spend_sum", "shipping_costs_sum", "coupon_count", "discount_amount_sum")
     totals = ",".join(f"coalesce(sum(t.{name}_{days}d), 0) AS {name}_{days}d" for name in sums)
     return f"""{totals},
-        arg_max(t.delivery_type, t.order_count_{days}d * {TYPE_RANK_SPAN} - t.type_rank)
+        max_by(t.delivery_type, t.order_count_{days}d * {TYPE_RANK_SPAN} - t.type_rank)
             FILTER (WHERE t.order_count_{days}d > 0) AS top_delivery_type_{days}d"""
 
 
-def _query() -> str:
+def window_ctes() -> str:
+    """The common table expressions up to ``windows`` (one row per user and change point with every
+    window's counts and sums), in SQL that DuckDB and Spark both run, over ``users_frame``
+    (user_id, registration_date) and ``transactions_frame`` (the typed transactions)."""
     longest = max(WINDOW_DAYS)
     expiries = "\n".join(
         f"UNION SELECT user_id, ts + INTERVAL {d} DAY FROM transactions" for d in WINDOW_DAYS
     )
     flags = ", ".join(f"t.ts > cp.ts - INTERVAL {d} DAY AS in_{d}d" for d in WINDOW_DAYS)
     return f"""
-    WITH transactions AS (
-        SELECT user_id, transaction_date AS ts, amount, shipping_costs, discount_coupon,
-               discount_coupon_amount, delivery_type,
-               dense_rank() OVER (ORDER BY delivery_type) AS type_rank
-        FROM transactions_frame
+    type_ranks AS (
+        SELECT delivery_type, dense_rank() OVER (ORDER BY delivery_type) AS type_rank
+        FROM (SELECT DISTINCT delivery_type FROM transactions_frame) AS types
+    ),
+    transactions AS (
+        SELECT f.user_id, f.transaction_date AS ts, f.amount, f.shipping_costs, f.discount_coupon,
+               f.discount_coupon_amount, f.delivery_type, r.type_rank
+        FROM transactions_frame f JOIN type_ranks r ON f.delivery_type = r.delivery_type
     ),
     change_points AS (
         SELECT user_id, registration_date AS ts FROM users_frame
@@ -73,7 +79,12 @@ def _query() -> str:
         FROM change_points cp
         LEFT JOIN per_type t ON t.user_id = cp.user_id AND t.cp_ts = cp.ts
         GROUP BY cp.user_id, cp.ts
-    ),
+    )"""
+
+
+def _query() -> str:
+    return f"""
+    WITH {window_ctes()},
     history AS (
         SELECT user_id, ts,
                count(*) OVER (PARTITION BY user_id ORDER BY ts
@@ -105,9 +116,17 @@ def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> p
         table = connection.execute(_query()).df()
     finally:
         connection.close()
+    return finish_order_stats(table)
+
+
+def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
+    """From per-window counts and sums (any engine's) to the view's rows: sums rounded to cents,
+    means and rates, integer and UTC timestamp types, the view's column order, sorted by user and time.
+    """
+    table = table.sort_values(["user_id", "event_timestamp"], ignore_index=True)
     for days in WINDOW_DAYS:
-        # Sums are rounded to cents first: DuckDB adds floats in no fixed order, and the last
-        # bits of an unrounded sum would make means differ between two builds of the same data.
+        # Sums are rounded to cents first: DuckDB and Spark add floats in no fixed order, and the
+        # last bits of an unrounded sum would make means differ between two builds of the same data.
         for money in (f"spend_sum_{days}d", f"shipping_costs_sum_{days}d"):
             table[money] = table[money].round(MONEY_DECIMALS)
         table[f"spend_mean_{days}d"] = safe_ratio(
