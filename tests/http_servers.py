@@ -5,24 +5,17 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
 
 import requests
 
+from feature_repo.local_servers import free_port  # noqa: F401 - re-exported for the tests
 from feature_repo.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR
 
 LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port that is free on the loopback interface right now."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

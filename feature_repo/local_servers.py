@@ -1,7 +1,8 @@
-"""Real servers for the tests: redis-server, a three-node Redis Cluster and moto in server mode.
+"""Local servers for the tests and the benchmark: redis-server, a three-node Redis Cluster, moto in
+server mode and the SageMaker emulator.
 
-Each listens on a free loopback port (127.0.0.1 only), lives in its own temporary directory and
-is stopped by the test session. A missing program fails loudly: nothing is skipped.
+Each listens on a free loopback port (127.0.0.1 only), lives in its own directory and is stopped
+by whoever started it (the test session, `delivery-fs bench`). A missing program fails loudly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import redis
 
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 20
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+BIN_DIR = Path(sys.executable).parent
+MOTO_SERVER = BIN_DIR / "moto_server"
 
 
 def _port_is_free(port: int) -> bool:
@@ -172,3 +174,24 @@ class MotoServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def start_emulator(
+    s3_endpoint: str, log: Path, *extra_args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`delivery-fs sagemaker emulator --port 0 ...`: its first line says where it listens."""
+    import os
+
+    from feature_repo.paths import REPO_ROOT
+
+    process = subprocess.Popen(
+        [str(BIN_DIR / "delivery-fs"), "sagemaker", "emulator", "--port", "0",
+         "--s3-endpoint", s3_endpoint, *extra_args],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    first_line = process.stdout.readline()
+    if "listening on http://127.0.0.1:" not in first_line:
+        process.kill()
+        raise RuntimeError(f"the SageMaker emulator did not start: {first_line!r} (see {log})")
+    return process, first_line.split("listening on ")[1].strip()
