@@ -28,13 +28,18 @@ def online(
 ) -> dict[str, Any]:
     """Lookups of ``batch`` users per call through the main service: ``reader`` (the project's
     OnlineFeatureReader), ``stock`` (``get_online_features``) or ``raw`` (the client alone)."""
-    from feature_repo.serving.online_features import OnlineFeatureReader
+    from feature_repo.serving.online_features import (
+        OnlineFeatureReader,
+        freeze_long_lived_objects,
+    )
 
     store = _store(config)
     instant = datetime.fromisoformat(now)
     reader = OnlineFeatureReader(store, SERVICE)
     groups = [users[i : i + batch] for i in range(0, len(users) - batch + 1, batch)]
     if mode == "reader":
+        reader.read([{"user_id": u} for u in groups[0]], now=instant)
+        freeze_long_lived_objects()  # as the scoring service does once warm
 
         def call(i: int) -> object:
             return reader.read([{"user_id": u} for u in groups[i % len(groups)]], now=instant)
