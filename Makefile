@@ -6,7 +6,7 @@ DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
 export PYTHONWARNINGS ?= ignore::RuntimeWarning,ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: demo test require-redis lint install install-dev catalogue clean serve ui scoring-service
+.PHONY: demo test bench require-redis lint install install-dev catalogue clean serve ui scoring-service
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ demo: install
 ## Everything the tests need, then the tests. The store tests start redis-server themselves.
 test: install-dev require-redis
 	$(BIN)/pytest
+
+## Issue 7's figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
+## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
+bench: install-dev require-redis
+	$(DFS) bench $(BENCH_ARGS)
 
 ## redis-server and redis-cli from the system package: installed here when missing and we are root.
 require-redis:

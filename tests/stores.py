@@ -6,40 +6,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from feature_repo.paths import REPO_ROOT
 from feature_repo.pipeline import tutorial_format as tf
+from feature_repo.profiles import PROFILE_FILES, profile_config  # noqa: F401 - used by the tests
 from feature_repo.store_operations import training_frame
 from tests.independent import same_value
 
-PROFILE_FILES = {
-    "sqlite": REPO_ROOT / "feature_store.yaml",
-    "redis": REPO_ROOT / "profiles" / "feature_store.redis.yaml",
-    "redis_cluster": REPO_ROOT / "profiles" / "feature_store.redis_cluster.yaml",
-    "dynamodb": REPO_ROOT / "profiles" / "feature_store.aws.yaml",
-    "spark": REPO_ROOT / "profiles" / "feature_store.spark.yaml",
-}
 SERVICE = "churn_model_v1"
-
-
-def profile_config(profile: str, directory: Path, variables: dict[str, str], project: str) -> Path:
-    """The profile's file with its ``${VAR}`` filled in, a project of the test's own, and local
-    registry and SQLite files in ``directory`` (an S3 registry stays where the profile puts it)."""
-    text = PROFILE_FILES[profile].read_text()
-    for name, value in variables.items():
-        text = text.replace(f"${{{name}}}", value)
-    unset = [line for line in text.splitlines() if "${" in line.split("#", 1)[0]]
-    assert not unset, f"variables left unset in the {profile} profile: {unset}"
-    config = yaml.safe_load(text)
-    config["project"] = project
-    if not config["registry"]["path"].startswith("s3://"):
-        config["registry"]["path"] = str(directory / "registry.db")
-    if config["online_store"]["type"] == "sqlite":
-        config["online_store"]["path"] = str(directory / "online_store.db")
-    path = directory / f"feature_store.{profile}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def copy_data(source: Path, target: Path) -> Path:

@@ -9,7 +9,7 @@ from tests.cli_runner import run_cli
 SUBCOMMANDS = [
     "generate-data", "build-features", "data-horizon", "backfill-online",
     "show-training-frame", "show-online", "catalogue", "check-quality",
-    "training-set", "skew-check", "status", "sagemaker",
+    "training-set", "skew-check", "status", "sagemaker", "bench",
 ]  # fmt: skip
 
 

@@ -8,12 +8,12 @@ import io
 import boto3
 import pandas as pd
 
+from feature_repo.local_servers import MotoServer
 from feature_repo.store_operations import sample_training_entities, training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import AWS_PREFIX as PREFIX
 from tests.conftest import TEST_BUCKET
 from tests.independent import same_value
-from tests.servers import MotoServer
 from tests.stores import copy_data
 
 

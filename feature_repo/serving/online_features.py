@@ -12,6 +12,7 @@ status and the event time of the row it came from.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,14 @@ class _ServicePlan:
     on_demand_views: tuple[OnDemandFeatureView, ...]
     join_keys: dict[str, ValueType]
     request_fields: tuple[str, ...]
+
+
+def freeze_long_lived_objects() -> None:
+    """Move every object allocated so far (modules, registry, store clients, resolved plans) out
+    of the garbage collector's reach, once a serving process is warm: full collections then scan
+    only new objects. In stock Feast they are the p99 spikes (FEAST_NOTES: 101 -> 22 ms)."""
+    gc.collect()
+    gc.freeze()
 
 
 class OnlineFeatureReader:
@@ -159,15 +168,16 @@ class OnlineFeatureReader:
             raise
         names = list(response.proto.metadata.feature_names.val)
         values: dict[str, list[FeatureValue]] = {}
+        event_times: dict[tuple[int, int], datetime | None] = {}  # a view's features share theirs
         for view, features in self.plan.view_features.items():
             ttl = self.plan.view_ttls[view]
             for feature in features:
                 result = response.proto.results[names.index(f"{view}__{feature}")]
                 values[feature] = [
-                    _served_value(
-                        result.values[i], result.statuses[i], result.event_timestamps[i], ttl, now
+                    _served_value(value, status, _event_time(stamp, event_times), ttl, now)
+                    for value, status, stamp in zip(
+                        result.values, result.statuses, result.event_timestamps, strict=True
                     )
-                    for i in range(len(rows))
                 ]
         return values
 
@@ -182,17 +192,20 @@ def _non_empty(
     return entity_rows
 
 
+def _event_time(timestamp, known: dict[tuple[int, int], datetime | None]) -> datetime | None:
+    """The instant of a protobuf timestamp (None when unset), converted once per distinct value."""
+    key = (timestamp.seconds, timestamp.nanos)
+    if key not in known:
+        known[key] = datetime.fromtimestamp(key[0] + key[1] / 1e9, tz=UTC) if key[0] else None
+    return known[key]
+
+
 def _served_value(
-    value_proto, status: int, timestamp, ttl: timedelta | None, now: datetime
+    value_proto, status: int, event_time: datetime | None, ttl: timedelta | None, now: datetime
 ) -> FeatureValue:
     feast_status = FEAST_STATUS.get(status, FeatureStatus.NOT_FOUND)
     if feast_status is FeatureStatus.NOT_FOUND:
         return FeatureValue(None, FeatureStatus.NOT_FOUND)
-    event_time = (
-        datetime.fromtimestamp(timestamp.seconds + timestamp.nanos / 1e9, tz=UTC)
-        if timestamp.seconds
-        else None
-    )
     if event_time is not None and event_time > now:
         return FeatureValue(None, FeatureStatus.NOT_YET_VALID, event_time)
     if event_time is not None and ttl and event_time < now - ttl:

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
 from feature_repo.serving.checkout import CheckoutFeatures, checkout_reader, features_for_checkout
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
+from feature_repo.serving.online_features import freeze_long_lived_objects
 
 DEFAULT_SCORE = 0.5  # a user the store knows nothing about
 
@@ -57,6 +58,7 @@ def coupon_offer_score(features: CheckoutFeatures) -> float:
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     checkout_reader()  # resolve the registry once, before the first request
+    freeze_long_lived_objects()
     yield
 
 

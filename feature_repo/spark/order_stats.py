@@ -1,5 +1,8 @@
 """The ``user_order_stats`` table on Spark: the same definition as ``transforms.order_stats``.
 
+The default (DuckDB) path uses running totals and ASOF joins; Spark SQL has no ASOF join, so
+here every change point is joined to the orders of its longest window instead.
+
 The heavy part (every change point joined to the orders of its longest window, and the
 aggregation per window) runs as Spark SQL, distributed by user. Spark has no ASOF join, so the
 latest order at or before each change point (``last_order_at``, ``lifetime_order_count``) is a
@@ -14,10 +17,76 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from feature_repo.transforms.order_stats import finish_order_stats, window_ctes
+from feature_repo.transforms.order_stats import WINDOW_DAYS, finish_order_stats
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+
+TYPE_RANK_SPAN = 1 << 20  # more delivery types than this would break the alphabetical tie-break
+
+
+def _per_type_aggregates(days: int) -> str:
+    inside = f"in_{days}d"
+    return f"""
+        count(*) FILTER (WHERE {inside}) AS order_count_{days}d,
+        sum(amount) FILTER (WHERE {inside}) AS spend_sum_{days}d,
+        sum(shipping_costs) FILTER (WHERE {inside}) AS shipping_costs_sum_{days}d,
+        sum(discount_coupon) FILTER (WHERE {inside}) AS coupon_count_{days}d,
+        sum(discount_coupon_amount) FILTER (WHERE {inside}) AS discount_amount_sum_{days}d"""
+
+
+def _window_aggregates(days: int) -> str:
+    sums = ("order_count", "spend_sum", "shipping_costs_sum", "coupon_count", "discount_amount_sum")
+    totals = ",".join(f"coalesce(sum(t.{name}_{days}d), 0) AS {name}_{days}d" for name in sums)
+    return f"""{totals},
+        max_by(t.delivery_type, t.order_count_{days}d * {TYPE_RANK_SPAN} - t.type_rank)
+            FILTER (WHERE t.order_count_{days}d > 0) AS top_delivery_type_{days}d"""
+
+
+def window_ctes() -> str:
+    """The common table expressions up to ``windows`` (one row per user and change point with every
+    window's counts and sums), in Spark SQL (a range join: Spark has no ASOF join), over ``users_frame``
+    (user_id, registration_date) and ``transactions_frame`` (the typed transactions)."""
+    longest = max(WINDOW_DAYS)
+    expiries = "\n".join(
+        f"UNION SELECT user_id, ts + INTERVAL {d} DAY FROM transactions" for d in WINDOW_DAYS
+    )
+    flags = ", ".join(f"t.ts > cp.ts - INTERVAL {d} DAY AS in_{d}d" for d in WINDOW_DAYS)
+    return f"""
+    type_ranks AS (
+        SELECT delivery_type, dense_rank() OVER (ORDER BY delivery_type) AS type_rank
+        FROM (SELECT DISTINCT delivery_type FROM transactions_frame) AS types
+    ),
+    transactions AS (
+        SELECT f.user_id, f.transaction_date AS ts, f.amount, f.shipping_costs, f.discount_coupon,
+               f.discount_coupon_amount, f.delivery_type, r.type_rank
+        FROM transactions_frame f JOIN type_ranks r ON f.delivery_type = r.delivery_type
+    ),
+    change_points AS (
+        SELECT user_id, registration_date AS ts FROM users_frame
+        UNION SELECT user_id, ts FROM transactions
+        {expiries}
+    ),
+    in_longest_window AS (
+        SELECT cp.user_id, cp.ts AS cp_ts, t.amount, t.shipping_costs, t.discount_coupon,
+               t.discount_coupon_amount, t.delivery_type, t.type_rank, {flags}
+        FROM change_points cp
+        JOIN transactions t
+          ON t.user_id = cp.user_id AND t.ts <= cp.ts AND t.ts > cp.ts - INTERVAL {longest} DAY
+    ),
+    per_type AS (
+        SELECT user_id, cp_ts, delivery_type, type_rank,
+               {",".join(_per_type_aggregates(d) for d in WINDOW_DAYS)}
+        FROM in_longest_window
+        GROUP BY user_id, cp_ts, delivery_type, type_rank
+    ),
+    windows AS (
+        SELECT cp.user_id, cp.ts AS event_timestamp, {",".join(_window_aggregates(d) for d in WINDOW_DAYS)}
+        FROM change_points cp
+        LEFT JOIN per_type t ON t.user_id = cp.user_id AND t.cp_ts = cp.ts
+        GROUP BY cp.user_id, cp.ts
+    )"""
 
 
 def _query() -> str:

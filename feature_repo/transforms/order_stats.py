@@ -5,97 +5,123 @@ A transaction at instant ``s`` counts in a window of ``W`` days at instants ``t`
 counts start at 0), at every transaction and at every instant a transaction leaves a
 window (``s + W``), so a row is emitted at each of those instants: a user who stops
 ordering sees the 7-day count fall to 0 exactly seven days after the last order.
+
+Window sums are differences of running totals: the total up to ``t`` minus the total up to
+``t - W``, each found with an ASOF join. Money is summed in integer cents, so the differences
+are exact. The work grows with the number of transactions (times delivery types per user for
+the top type: one running count per delivery type), not with transactions times window length
+as a range join does.
 """
 
 from __future__ import annotations
 
+import math
+
 import duckdb
+import numpy as np
 import pandas as pd
 
 from feature_repo.transforms.arithmetic import safe_ratio
 
 WINDOW_DAYS: tuple[int, ...] = (7, 30, 90)
 MONEY_DECIMALS = 2
-TYPE_RANK_SPAN = 1 << 20  # more delivery types than this would break the alphabetical tie-break
+TRANSACTIONS_PER_PART = 25_000  # users are processed in parts of about this many orders (memory)
+CENTS = 10**MONEY_DECIMALS
+# running total -> expression of the transactions per instant
+TOTALS = {
+    "orders": "count(*)",
+    "spend": f"sum(round(amount * {CENTS})::BIGINT)",
+    "shipping": f"sum(round(shipping_costs * {CENTS})::BIGINT)",
+    "coupons": "sum(discount_coupon)::BIGINT",
+    "discount": "sum(discount_coupon_amount)::BIGINT",
+}
+WINDOW_SUMS = {
+    "order_count": "orders",
+    "spend_sum": "spend",
+    "shipping_costs_sum": "shipping",
+    "coupon_count": "coupons",
+    "discount_amount_sum": "discount",
+}
+MONEY = ("spend", "shipping")
 
 
-def _per_type_aggregates(days: int) -> str:
-    inside = f"in_{days}d"
-    return f"""
-        count(*) FILTER (WHERE {inside}) AS order_count_{days}d,
-        sum(amount) FILTER (WHERE {inside}) AS spend_sum_{days}d,
-        sum(shipping_costs) FILTER (WHERE {inside}) AS shipping_costs_sum_{days}d,
-        sum(discount_coupon) FILTER (WHERE {inside}) AS coupon_count_{days}d,
-        sum(discount_coupon_amount) FILTER (WHERE {inside}) AS discount_amount_sum_{days}d"""
+def _running(partition: str, totals: dict[str, str]) -> str:
+    """Running totals per ``partition``, one row per instant with orders (the instant included)."""
+    running = ", ".join(
+        f"sum({name}) OVER (PARTITION BY {partition} ORDER BY ts ROWS UNBOUNDED PRECEDING) AS {name}"
+        for name in totals
+    )
+    per_instant = ", ".join(f"{expression} AS {name}" for name, expression in totals.items())
+    return f"""SELECT {partition}, ts, {running}
+        FROM (SELECT {partition}, ts, {per_instant} FROM transactions GROUP BY {partition}, ts)"""
 
 
-def _window_aggregates(days: int) -> str:
-    sums = ("order_count", "spend_sum", "shipping_costs_sum", "coupon_count", "discount_amount_sum")
-    totals = ",".join(f"coalesce(sum(t.{name}_{days}d), 0) AS {name}_{days}d" for name in sums)
-    return f"""{totals},
-        max_by(t.delivery_type, t.order_count_{days}d * {TYPE_RANK_SPAN} - t.type_rank)
-            FILTER (WHERE t.order_count_{days}d > 0) AS top_delivery_type_{days}d"""
+def _asof(alias: str, table: str, keys: tuple[str, ...], instant: str) -> str:
+    equal = " AND ".join(f"cp.{k} = {alias}.{k}" for k in keys)
+    return f"ASOF LEFT JOIN {table} {alias} ON {equal} AND cp.{instant} >= {alias}.ts"
 
 
-def window_ctes() -> str:
-    """The common table expressions up to ``windows`` (one row per user and change point with every
-    window's counts and sums), in SQL that DuckDB and Spark both run, over ``users_frame``
-    (user_id, registration_date) and ``transactions_frame`` (the typed transactions)."""
-    longest = max(WINDOW_DAYS)
+def _in_window(alias: str, days: int, total: str) -> str:
+    return f"(coalesce({alias}.{total}, 0) - coalesce(before_{days}d.{total}, 0))"
+
+
+def _window_sums(days: int) -> str:
+    sums = []
+    for column, total in WINDOW_SUMS.items():
+        value = _in_window("upto", days, total)
+        if total in MONEY:
+            value = f"{value} / {CENTS}.0"
+        sums.append(f"{value} AS {column}_{days}d")
+    return ", ".join(sums)
+
+
+def _type_counts(days: int, type_count: int) -> str:
+    """Orders of each delivery type in the window, one column per type rank."""
+    return ", ".join(
+        f"{_in_window('upto', days, f'type_{rank}')} AS {_type_column(rank, days)}"
+        for rank in range(1, type_count + 1)
+    )
+
+
+def _type_column(rank: int, days: int) -> str:
+    return f"_type_{rank}_{days}d"
+
+
+def _query(type_count: int) -> str:
     expiries = "\n".join(
         f"UNION SELECT user_id, ts + INTERVAL {d} DAY FROM transactions" for d in WINDOW_DAYS
     )
-    flags = ", ".join(f"t.ts > cp.ts - INTERVAL {d} DAY AS in_{d}d" for d in WINDOW_DAYS)
-    return f"""
-    type_ranks AS (
-        SELECT delivery_type, dense_rank() OVER (ORDER BY delivery_type) AS type_rank
-        FROM (SELECT DISTINCT delivery_type FROM transactions_frame) AS types
-    ),
-    transactions AS (
-        SELECT f.user_id, f.transaction_date AS ts, f.amount, f.shipping_costs, f.discount_coupon,
-               f.discount_coupon_amount, f.delivery_type, r.type_rank
-        FROM transactions_frame f JOIN type_ranks r ON f.delivery_type = r.delivery_type
-    ),
-    change_points AS (
-        SELECT user_id, registration_date AS ts FROM users_frame
-        UNION SELECT user_id, ts FROM transactions
-        {expiries}
-    ),
-    in_longest_window AS (
-        SELECT cp.user_id, cp.ts AS cp_ts, t.amount, t.shipping_costs, t.discount_coupon,
-               t.discount_coupon_amount, t.delivery_type, t.type_rank, {flags}
-        FROM change_points cp
-        JOIN transactions t
-          ON t.user_id = cp.user_id AND t.ts <= cp.ts AND t.ts > cp.ts - INTERVAL {longest} DAY
-    ),
-    per_type AS (
-        SELECT user_id, cp_ts, delivery_type, type_rank,
-               {",".join(_per_type_aggregates(d) for d in WINDOW_DAYS)}
-        FROM in_longest_window
-        GROUP BY user_id, cp_ts, delivery_type, type_rank
-    ),
-    windows AS (
-        SELECT cp.user_id, cp.ts AS event_timestamp, {",".join(_window_aggregates(d) for d in WINDOW_DAYS)}
-        FROM change_points cp
-        LEFT JOIN per_type t ON t.user_id = cp.user_id AND t.cp_ts = cp.ts
-        GROUP BY cp.user_id, cp.ts
-    )"""
-
-
-def _query() -> str:
-    return f"""
-    WITH {window_ctes()},
-    history AS (
-        SELECT user_id, ts,
-               count(*) OVER (PARTITION BY user_id ORDER BY ts
-                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS lifetime_order_count
-        FROM transactions
-        QUALIFY row_number() OVER (PARTITION BY user_id, ts) = 1
+    window_starts = ", ".join(f"ts - INTERVAL {d} DAY AS since_{d}d" for d in WINDOW_DAYS)
+    totals_before = " ".join(
+        _asof(f"before_{d}d", "running", ("user_id",), f"since_{d}d") for d in WINDOW_DAYS
     )
-    SELECT w.*, h.ts AS last_order_at, coalesce(h.lifetime_order_count, 0) AS lifetime_order_count
-    FROM windows w
-    ASOF LEFT JOIN history h ON w.user_id = h.user_id AND w.event_timestamp >= h.ts
-    ORDER BY w.user_id, w.event_timestamp
+    per_type = {
+        f"type_{rank}": f"count(*) FILTER (WHERE type_rank = {rank})"
+        for rank in range(1, type_count + 1)
+    }
+    return f"""
+    WITH transactions AS (
+        SELECT user_id, transaction_date AS ts, amount, shipping_costs, discount_coupon,
+               discount_coupon_amount, type_rank
+        FROM transactions_frame JOIN type_ranks_frame USING (delivery_type)
+        WHERE user_id % $parts = $part
+    ),
+    running AS ({_running("user_id", {**TOTALS, **per_type})}),
+    change_points AS (
+        SELECT user_id, ts, {window_starts} FROM (
+            SELECT user_id, registration_date AS ts FROM users_frame WHERE user_id % $parts = $part
+            UNION SELECT user_id, ts FROM transactions
+            {expiries}
+        )
+    )
+    SELECT cp.user_id, cp.ts AS event_timestamp,
+           {", ".join(_window_sums(d) for d in WINDOW_DAYS)},
+           {", ".join(_type_counts(d, type_count) for d in WINDOW_DAYS)},
+           upto.ts AS last_order_at, coalesce(upto.orders, 0) AS lifetime_order_count
+    FROM change_points cp
+    {_asof("upto", "running", ("user_id",), "ts")}
+    {totals_before}
+    ORDER BY cp.user_id, cp.ts
     """
 
 
@@ -107,13 +133,28 @@ def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> p
     (most orders; ties go to the alphabetically first). Plus last_order_at and
     lifetime_order_count. Means and rates are missing (NaN) when the window holds no order.
     """
+    type_names = sorted(transactions["delivery_type"].dropna().unique())
+    parts = max(1, math.ceil(len(transactions) / TRANSACTIONS_PER_PART))
     connection = duckdb.connect()
     try:
         connection.execute("SET TimeZone = 'UTC'")
         connection.execute("SET enable_progress_bar = false")
         connection.register("users_frame", users[["user_id", "registration_date"]])
         connection.register("transactions_frame", transactions)
-        table = connection.execute(_query()).df()
+        connection.register(
+            "type_ranks_frame",
+            pd.DataFrame({"delivery_type": type_names, "type_rank": range(1, len(type_names) + 1)}),
+        )
+        query = _query(len(type_names))
+        table = pd.concat(
+            [
+                _with_top_types(
+                    connection.execute(query, {"parts": parts, "part": part}).df(), type_names
+                )
+                for part in range(parts)
+            ],
+            ignore_index=True,
+        )
     finally:
         connection.close()
     return finish_order_stats(table)
@@ -125,8 +166,8 @@ def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
     """
     table = table.sort_values(["user_id", "event_timestamp"], ignore_index=True)
     for days in WINDOW_DAYS:
-        # Sums are rounded to cents first: DuckDB and Spark add floats in no fixed order, and the
-        # last bits of an unrounded sum would make means differ between two builds of the same data.
+        # Sums are rounded to cents first: engines add floats in no fixed order, and the last
+        # bits of an unrounded sum would make means differ between two builds of the same data.
         for money in (f"spend_sum_{days}d", f"shipping_costs_sum_{days}d"):
             table[money] = table[money].round(MONEY_DECIMALS)
         table[f"spend_mean_{days}d"] = safe_ratio(
@@ -143,6 +184,22 @@ def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("event_timestamp", "last_order_at"):
         table[column] = pd.to_datetime(table[column], utc=True).astype("datetime64[us, UTC]")
     return table[_column_order()]
+
+
+def _with_top_types(frame: pd.DataFrame, type_names: list[str]) -> pd.DataFrame:
+    """top_delivery_type per window from the per-type counts (which are then dropped): most
+    orders, the alphabetically first on a tie (the first maximum), missing without orders."""
+    names = np.array(type_names + [None], dtype=object)
+    for days in WINDOW_DAYS:
+        columns = [_type_column(rank, days) for rank in range(1, len(type_names) + 1)]
+        counts = frame[columns].to_numpy()
+        if counts.shape[1]:
+            best = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), len(type_names))
+        else:
+            best = np.full(len(frame), len(type_names))
+        frame[f"top_delivery_type_{days}d"] = names[best]
+        frame = frame.drop(columns=columns)
+    return frame
 
 
 def _column_order() -> list[str]:

@@ -9,9 +9,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.local_servers import LOOPBACK, free_port
+from feature_repo.local_servers import start_emulator as start_local_emulator
 from tests.cli_runner import BIN_DIR, run_cli
-from tests.servers import LOOPBACK, free_port
 
 EXPIRED_KEY = "expired-test-key"
 BUCKET = "delivery-fs-test-offline"
@@ -51,16 +51,10 @@ def start_moto(log: Path) -> tuple[subprocess.Popen, str]:
 
 def start_emulator(s3_endpoint: str, expired_key: str, log: Path) -> tuple[subprocess.Popen, str]:
     """`delivery-fs sagemaker emulator --port 0`: its first line says where it listens."""
-    process = subprocess.Popen(
-        [str(BIN_DIR / "delivery-fs"), "sagemaker", "emulator", "--port", "0", "--s3-endpoint", s3_endpoint,
-         "--expired-access-key", expired_key, "--creating-describes", "2", "--flush-seconds", "3600"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+    return start_local_emulator(
+        s3_endpoint, log, "--expired-access-key", expired_key,
+        "--creating-describes", "2", "--flush-seconds", "3600",
     )  # fmt: skip
-    first_line = process.stdout.readline()
-    assert "listening on http://127.0.0.1:" in first_line, (
-        f"emulator did not start: {first_line!r} (see {log})"
-    )
-    return process, first_line.split("listening on ")[1].strip()
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -1,24 +1,34 @@
-"""Real servers for the tests: redis-server, a three-node Redis Cluster and moto in server mode.
+"""Local servers for the tests and the benchmark: redis-server, a three-node Redis Cluster, moto in
+server mode and the SageMaker emulator.
 
-Each listens on a free loopback port (127.0.0.1 only), lives in its own temporary directory and
-is stopped by the test session. A missing program fails loudly: nothing is skipped.
+Each listens on a free loopback port (127.0.0.1 only), lives in its own directory and is stopped
+by whoever started it (the test session, `delivery-fs bench`). A missing program fails loudly.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
+from feature_repo.paths import REPO_ROOT
+
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 20
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+BIN_DIR = Path(sys.executable).parent
+MOTO_SERVER = BIN_DIR / "moto_server"
 
 
 def _port_is_free(port: int) -> bool:
@@ -152,7 +162,7 @@ class MotoServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> MotoServer:
-        import os
+
         import urllib.request
 
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -172,3 +182,74 @@ class MotoServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def start_emulator(
+    s3_endpoint: str, log: Path, *extra_args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`delivery-fs sagemaker emulator --port 0 ...`: its first line says where it listens."""
+    process = subprocess.Popen(
+        [str(BIN_DIR / "delivery-fs"), "sagemaker", "emulator", "--port", "0",
+         "--s3-endpoint", s3_endpoint, *extra_args],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    first_line = process.stdout.readline()
+    if "listening on http://127.0.0.1:" not in first_line:
+        process.kill()
+        raise RuntimeError(f"the SageMaker emulator did not start: {first_line!r} (see {log})")
+    return process, first_line.split("listening on ")[1].strip()
+
+
+@contextlib.contextmanager
+def http_server(
+    command: Sequence[str],
+    port: int,
+    ready_path: str = "/",
+    env: dict | None = None,
+    timeout: float = 90.0,
+) -> Iterator[str]:
+    """Run ``command`` (a console script of this environment and its arguments) until the block ends.
+
+    Waits until ``GET ready_path`` answers, yields the base URL, then stops the whole process group.
+    """
+    process = subprocess.Popen(
+        [str(BIN_DIR / command[0]), *command[1:]],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base_url = f"http://{LOOPBACK}:{port}"
+    try:
+        _wait_until_answering(process, base_url + ready_path, timeout)
+        yield base_url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait_until_answering(process: subprocess.Popen, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(
+                f"server exited with {process.returncode} before answering {url}:\n{output}"
+            )
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers, whatever the status
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"no answer from {url} within {timeout} s")

@@ -1,0 +1,6 @@
+"""`delivery-fs bench`: the figures of issue 7, each measured next to a baseline in the same run.
+
+``measure`` holds timing and memory statistics, ``steps`` the measured steps (each run in its own
+subprocess, so that its peak memory is its own), ``runner`` the orchestration (data, servers,
+stores), ``report`` the table and ``bench/results.json``.
+"""

@@ -1,0 +1,91 @@
+"""Running the measured steps in subprocesses, preparing data sizes and stores, starting servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from feature_repo.bench.steps import RESULT
+from feature_repo.local_servers import BIN_DIR
+from feature_repo.paths import DATA_DIR_ENV, REPO_ROOT
+from feature_repo.profiles import profile_config
+
+PROJECT = "delivery_bench"
+
+
+class BenchError(RuntimeError):
+    """A benchmark step that failed; the message holds the end of its output."""
+
+
+@dataclass
+class Bench:
+    """Where a run works (``work_dir``, under the ignored data/ directory) and how it reports."""
+
+    work_dir: Path
+    console: Console
+    env: dict[str, str] = field(default_factory=dict)  # for every step (servers' endpoints)
+
+    def data_env(self, scale: float) -> dict[str, str]:
+        return {**self.env, DATA_DIR_ENV: str(self.scale_dir(scale))}
+
+    def scale_dir(self, scale: float) -> Path:
+        return self.work_dir / f"x{scale:g}"
+
+    def step(self, name: str, scale: float, **arguments: Any) -> dict[str, Any]:
+        """Run one step of ``feature_repo.bench.steps`` in a fresh process on one data size."""
+        self.console.print(f"  [dim]{name} {_short(arguments)}[/]")
+        completed = subprocess.run(
+            [sys.executable, "-m", "feature_repo.bench.steps", name, json.dumps(arguments)],
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.data_env(scale)},
+            capture_output=True,
+            text=True,
+        )
+        lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT)]
+        if completed.returncode != 0 or not lines:
+            raise BenchError(
+                f"step {name} failed ({completed.returncode}):\n{completed.stderr[-3000:]}"
+            )
+        return json.loads(lines[-1][len(RESULT) :])
+
+    def cli(self, scale: float, *args: str) -> str:
+        """A console command of this environment (``delivery-fs``, ``feast``) on one data size."""
+        completed = subprocess.run(
+            [str(BIN_DIR / args[0]), *args[1:]],
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.data_env(scale)},
+            capture_output=True,
+            text=True,
+        )
+        if completed.returncode != 0:
+            raise BenchError(
+                f"{' '.join(args)} failed ({completed.returncode}):\n{completed.stderr[-3000:]}"
+            )
+        return completed.stdout
+
+    def generate(self, scale: float) -> None:
+        """Raw data of one size (generate-data skips files already there with the same seed and size)."""
+        raw = self.scale_dir(scale) / "raw"
+        self.cli(scale, "delivery-fs", "generate-data", "--scale", f"{scale:g}", "--out", str(raw))
+
+    def applied_store(self, scale: float, profile: str, variables: dict[str, str]) -> Path:
+        """A fresh registry and online store of ``profile`` on one data size, applied."""
+        directory = self.scale_dir(scale) / profile
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        config = profile_config(profile, directory, variables, PROJECT)
+        self.cli(scale, "feast", "-f", str(config), "apply")
+        return config
+
+
+def _short(arguments: dict[str, Any]) -> str:
+    shown = {k: (f"<{len(v)}>" if isinstance(v, list) else v) for k, v in arguments.items()}
+    return " ".join(f"{k}={Path(str(v)).name if '/' in str(v) else v}" for k, v in shown.items())

@@ -1,0 +1,195 @@
+"""The measured steps. Each runs in its own process (``python -m feature_repo.bench.steps NAME ARGS``)
+so that the peak memory it reports is its own; it prints one ``RESULT`` line of JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from feature_repo.bench.measure import peak_rss_mb, time_calls
+
+RESULT = "BENCH-RESULT "
+SERVICE = "churn_model_v1"
+ONLINE_VIEWS = ("user_profile", "user_order_stats")  # the batch views of the main service
+
+
+def _store(config: str):
+    from feature_repo.store_operations import open_store
+
+    return open_store(config_path=Path(config))
+
+
+def online(
+    config: str, users: list[int], batch: int, calls: int, warm_up: int, mode: str, now: str
+) -> dict[str, Any]:
+    """Lookups of ``batch`` users per call through the main service: ``reader`` (the project's
+    OnlineFeatureReader), ``stock`` (``get_online_features``) or ``raw`` (the client alone)."""
+    from feature_repo.serving.online_features import (
+        OnlineFeatureReader,
+        freeze_long_lived_objects,
+    )
+
+    store = _store(config)
+    instant = datetime.fromisoformat(now)
+    reader = OnlineFeatureReader(store, SERVICE)
+    groups = [users[i : i + batch] for i in range(0, len(users) - batch + 1, batch)]
+    if mode == "reader":
+        reader.read([{"user_id": u} for u in groups[0]], now=instant)
+        freeze_long_lived_objects()  # as the scoring service does once warm
+
+        def call(i: int) -> object:
+            return reader.read([{"user_id": u} for u in groups[i % len(groups)]], now=instant)
+
+    elif mode == "stock":
+        service = store.get_feature_service(SERVICE)
+
+        def call(i: int) -> object:
+            rows = [{"user_id": u, "request_time": instant} for u in groups[i % len(groups)]]
+            return store.get_online_features(features=service, entity_rows=rows).to_dict()
+
+    else:
+        from feature_repo.bench.online_baselines import raw_reader
+
+        read = raw_reader(store, reader.plan.view_features)
+
+        def call(i: int) -> object:
+            return read(groups[i % len(groups)])
+
+    return time_calls(call, calls, warm_up)
+
+
+def _materialized_views(store, end: datetime):
+    """The views of the main service with the window ``feast materialize`` loads: end - TTL to end."""
+    for name in ONLINE_VIEWS:
+        view = store.get_feature_view(name)
+        yield view, end - view.ttl
+
+
+def materialize(config: str, end: str) -> dict[str, Any]:
+    """``store.materialize`` of the main service's views, as the online backfill runs it."""
+    store = _store(config)
+    instant = datetime.fromisoformat(end)
+    start = time.perf_counter()
+    for view, since in _materialized_views(store, instant):
+        store.materialize(start_date=since, end_date=instant, feature_views=[view.name])
+    return {"seconds": time.perf_counter() - start}
+
+
+def raw_write(config: str, end: str) -> dict[str, Any]:
+    """The same rows (latest per entity in the window, read by the same offline store), written
+    with pipelined redis-py HSETs or one sqlite3 executemany per view, values as bytes."""
+    from feast.infra.offline_stores.offline_utils import get_offline_store_from_config
+
+    from feature_repo.bench.raw_writes import writer
+
+    store = _store(config)
+    instant = datetime.fromisoformat(end)
+    offline = get_offline_store_from_config(store.config.offline_store)
+    write = writer(store)
+    rows = 0
+    start = time.perf_counter()
+    for view, since in _materialized_views(store, instant):
+        source = view.batch_source
+        frame = offline.pull_latest_from_table_or_query(
+            config=store.config,
+            data_source=source,
+            join_key_columns=["user_id"],
+            feature_name_columns=[f.name for f in view.features],
+            timestamp_field=source.timestamp_field,
+            created_timestamp_column=source.created_timestamp_column or None,
+            start_date=since,
+            end_date=instant,
+        ).to_arrow()
+        rows += write(view, frame, source.timestamp_field)
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def historical(config: str, rows: int, mode: str, out: str, seed: int = 7) -> dict[str, Any]:
+    """Point-in-time rows of the main service's batch views for ``rows`` sampled (user, instant):
+    ``feast`` (``get_historical_features`` through the service) or ``raw`` (one DuckDB ASOF join)."""
+    from feature_repo.bench.historical_join import asof_join, sampled_entities
+
+    store = _store(config)
+    entities = sampled_entities(store, rows, seed)
+    start = time.perf_counter()
+    if mode == "feast":
+        from feature_repo.store_operations import training_frame
+
+        frame = training_frame(store, entities, SERVICE)
+    else:
+        frame = asof_join(store, entities, ONLINE_VIEWS)
+    seconds = time.perf_counter() - start
+    frame.to_parquet(out, index=False)
+    return {"seconds": seconds, "rows": len(frame)}
+
+
+def compare_frames(feast_frame: str, raw_frame: str) -> dict[str, Any]:
+    """Whether the two frames have the same rows and the same values in every column of the raw one."""
+    from feature_repo.bench.historical_join import differences
+
+    return differences(Path(feast_frame), Path(raw_frame))
+
+
+def build(raw: str, out: str) -> dict[str, Any]:
+    """``build-features`` on one data size (forced, so that it runs)."""
+    from feature_repo.pipeline.build import build_feature_files
+    from feature_repo.pipeline.raw_data import raw_file
+
+    start = time.perf_counter()
+    result = build_feature_files(
+        raw_file(Path(raw), "users"), raw_file(Path(raw), "transactions"), Path(out), force=True
+    )
+    return {"seconds": time.perf_counter() - start, "rows": result.rows}
+
+
+def http(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict[str, Any]:
+    """``POST /get-online-features`` for one user, on one kept-alive connection."""
+    import http.client
+    from urllib.parse import urlparse
+
+    address = urlparse(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    bodies = [
+        json.dumps(
+            {"feature_service": SERVICE, "entities": {"user_id": [u], "request_time": [now]}}
+        )
+        for u in users
+    ]
+    headers = {"Content-Type": "application/json"}
+
+    def call(i: int) -> None:
+        connection.request("POST", "/get-online-features", bodies[i % len(bodies)], headers)
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"feast serve answered {response.status}: {body[:300]!r}")
+
+    return time_calls(call, calls, warm_up)
+
+
+def sagemaker(config: str, settings: str, serial: int, parallel: int) -> dict[str, Any]:
+    """PutRecord rates into the emulator: one record at a time, then the mirror's concurrent ingest."""
+    from feature_repo.bench.sagemaker_ingest import ingest_rates
+
+    return ingest_rates(_store(config), Path(settings), serial, parallel)
+
+
+STEPS = {
+    f.__name__: f
+    for f in (online, materialize, raw_write, historical, compare_frames, build, http, sagemaker)
+}
+
+
+def main() -> None:
+    name, arguments = sys.argv[1], json.loads(sys.argv[2])
+    result = STEPS[name](**arguments)
+    result["peak_mb"] = round(peak_rss_mb(), 1)
+    print(RESULT + json.dumps(result, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main()
