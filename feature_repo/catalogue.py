@@ -31,6 +31,11 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _row(*values: object) -> str:
+    """One markdown table row."""
+    return "| " + " | ".join(_cell(v) for v in values) + " |"
+
+
 def _dtype(field) -> str:
     return str(field.dtype)
 
@@ -50,22 +55,17 @@ def catalogue_markdown() -> str:
         for field in sorted(view.features, key=lambda f: f.name):
             tags = field.tags or {}
             lines.append(
-                "| "
-                + " | ".join(
-                    _cell(v)
-                    for v in (
-                        view.name,
-                        f"`{field.name}`",
-                        _dtype(field),
-                        field.description,
-                        tags.get("window", "-"),
-                        tags.get("known_at", "-"),
-                        _source_of(view),
-                        tags.get("personal_data", "false"),
-                        f"{view.ttl.days} days",
-                    )
+                _row(
+                    view.name,
+                    f"`{field.name}`",
+                    _dtype(field),
+                    field.description,
+                    tags.get("window", "-"),
+                    tags.get("known_at", "-"),
+                    _source_of(view),
+                    tags.get("personal_data", "false"),
+                    f"{view.ttl.days} days",
                 )
-                + " |"
             )
     for view in on_demand_views:
         inputs = sorted(
@@ -78,22 +78,17 @@ def catalogue_markdown() -> str:
         )
         for field in sorted(view.features, key=lambda f: f.name):
             lines.append(
-                "| "
-                + " | ".join(
-                    _cell(v)
-                    for v in (
-                        view.name,
-                        f"`{field.name}`",
-                        _dtype(field),
-                        view.tags.get(f"feature.{field.name}.description", ""),
-                        "-",
-                        view.tags.get(f"feature.{field.name}.known_at", "request time"),
-                        "on demand from " + ", ".join(inputs),
-                        "false",
-                        "-",
-                    )
+                _row(
+                    view.name,
+                    f"`{field.name}`",
+                    _dtype(field),
+                    view.tags.get(f"feature.{field.name}.description", ""),
+                    "-",
+                    view.tags.get(f"feature.{field.name}.known_at", "request time"),
+                    "on demand from " + ", ".join(inputs),
+                    "false",
+                    "-",
                 )
-                + " |"
             )
     lines += ["", "| feature service | description | features |", "|---|---|---|"]
     for service in feature_services:
