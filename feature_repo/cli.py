@@ -144,20 +144,10 @@ def check_quality(
 
     from feature_repo.pipeline.build import read_feature_tables
     from feature_repo.quality.gate import check_tables
-    from feature_repo.store_operations import data_horizon as horizon
 
     try:
-        moment = (
-            pd.Timestamp.now(tz="UTC")
-            if as_of == "now"
-            else pd.Timestamp(as_of)
-            if as_of
-            else horizon()
-        )
-        report = check_tables(
-            read_feature_tables(features_dir()),
-            as_of=moment if moment.tzinfo else moment.tz_localize("UTC"),
-        )
+        moment = pd.Timestamp(_instant(as_of or "horizon"))
+        report = check_tables(read_feature_tables(features_dir()), as_of=moment)
     except PipelineError as error:
         _fail(error)
     if not report.passed:
