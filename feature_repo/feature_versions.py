@@ -14,9 +14,11 @@ def active_version(store: FeatureStore, view_name: str) -> int:
     return max((v["version_number"] for v in versions), default=0)
 
 
-def pinned_ref(store: FeatureStore, view_name: str, feature: str) -> str:
-    """``view@vN:feature`` for the version served now, so that it can be read again after changes."""
-    return f"{view_name}@v{active_version(store, view_name)}:{feature}"
+def split_ref(ref: str) -> tuple[str, int, str]:
+    """``view@vN:feature`` (or ``view:feature``, version 0) as (view, version, feature)."""
+    qualified, _, feature = ref.partition(":")
+    view, _, version = qualified.partition("@v")
+    return view, int(version or 0), feature
 
 
 def _any_view(store: FeatureStore, view_name: str):

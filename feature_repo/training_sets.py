@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from feast import FeatureStore, OnDemandFeatureView
 
-from feature_repo.feature_versions import active_version
+from feature_repo.feature_versions import active_version, split_ref
 from feature_repo.pipeline.atomic_files import write_files_atomically, write_json
 from feature_repo.pipeline.errors import PipelineError
 from feature_repo.pipeline.fingerprints import file_fingerprint
@@ -162,7 +162,7 @@ def _retrieve(store: FeatureStore, entities: pd.DataFrame, refs: list[str]) -> p
     pins = _views_of(refs)
     plain, on_demand = [], {}
     for ref in refs:
-        view, feature = ref.split(":")[0].split("@v")[0], ref.split(":")[1]
+        view, _, feature = split_ref(ref)
         if view in on_demand_names:
             on_demand.setdefault(view, []).append(feature)
         else:
@@ -202,11 +202,7 @@ def _versioned_view(store: FeatureStore, name: str, version: int):
 
 
 def _views_of(refs: list[str]) -> dict[str, int]:
-    views = {}
-    for ref in refs:
-        view, _, version = ref.split(":")[0].partition("@v")
-        views[view] = int(version or 0)
-    return views
+    return {view: version for view, version, _ in map(split_ref, refs)}
 
 
 def _definitions_sha256(store: FeatureStore, refs: list[str]) -> str:
