@@ -40,7 +40,7 @@ test: install-dev require-redis
 ## Issue 7's figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
 ## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
 bench: install-dev require-redis
-	$(DFS) bench $(BENCH_ARGS)
+	$(BIN)/delivery-fs-bench $(BENCH_ARGS)
 
 ## redis-server and redis-cli from the system package: installed here when missing and we are root.
 require-redis:

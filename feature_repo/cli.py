@@ -372,35 +372,6 @@ def _instant(text: str):
     ).to_pydatetime()
 
 
-@app.command("bench")
-def bench(
-    scale_max: Annotated[
-        int, typer.Option(help="Largest data size for build-features: 10, or 100 (slow).")
-    ] = 10,
-    results: Annotated[Path, typer.Option(help="Where the figures are written (JSON).")] = Path(
-        "bench/results.json"
-    ),
-    work_dir: Annotated[
-        Path | None,
-        typer.Option(help="Where data and stores of the run live (default: data/bench)."),
-    ] = None,
-) -> None:
-    """Measure issue 7's figures against same-run baselines (starts Redis, moto and the SageMaker
-    emulator on 127.0.0.1); print a table and write the results. See docs/benchmarks.md."""
-    from feature_repo.bench.suite import run_bench
-    from feature_repo.paths import REPO_ROOT
-
-    if scale_max not in (10, 100):
-        _fail(PipelineError(f"--scale-max must be 10 or 100, got {scale_max}"))
-    scales = [1.0, 10.0] + ([100.0] if scale_max == 100 else [])
-    figures = run_bench(
-        scales, REPO_ROOT / results, work_dir or REPO_ROOT / "data" / "bench", console
-    )
-    missed = [figure.name for figure in figures if not figure.met]
-    if missed:
-        console.print(f"targets not met: {', '.join(missed)}")
-
-
 @app.command("catalogue")
 def catalogue(
     check: Annotated[

@@ -124,7 +124,7 @@ def spark():
 @pytest.fixture(scope="session")
 def redis_server():
     """A redis-server on a free loopback port, for the whole session."""
-    from feature_repo.local_servers import RedisServer
+    from devtools.local_servers import RedisServer
 
     server = RedisServer(SESSION_DIR / "redis").start()
     yield server
@@ -134,7 +134,7 @@ def redis_server():
 @pytest.fixture(scope="session")
 def redis_cluster():
     """A three-node Redis Cluster on free loopback ports, for the whole session."""
-    from feature_repo.local_servers import RedisCluster
+    from devtools.local_servers import RedisCluster
 
     cluster = RedisCluster(SESSION_DIR / "redis-cluster").start()
     yield cluster
@@ -146,7 +146,7 @@ def moto():
     """moto_server for S3 and DynamoDB, reached over HTTP through the standard endpoint variables."""
     import boto3
 
-    from feature_repo.local_servers import MotoServer
+    from devtools.local_servers import MotoServer
 
     server = MotoServer(SESSION_DIR / "moto").start()
     os.environ["AWS_ENDPOINT_URL_S3"] = server.url

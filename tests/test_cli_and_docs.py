@@ -9,7 +9,7 @@ from tests.cli_runner import run_cli
 SUBCOMMANDS = [
     "generate-data", "build-features", "data-horizon", "backfill-online",
     "show-training-frame", "show-online", "catalogue", "check-quality",
-    "training-set", "skew-check", "status", "sagemaker", "bench",
+    "training-set", "skew-check", "status", "sagemaker",
 ]  # fmt: skip
 
 
@@ -20,6 +20,11 @@ def test_help(subcommand):
     assert "Usage" in result.stdout
     if subcommand is None:
         assert all(name in result.stdout for name in SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("command", ["sagemaker-emulator", "delivery-fs-bench"])
+def test_development_commands_answer_help(command):
+    assert "usage" in run_cli(command, "--help").stdout.lower()
 
 
 def test_readme_catalogue_is_up_to_date():

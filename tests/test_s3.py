@@ -8,7 +8,7 @@ import io
 import boto3
 import pandas as pd
 
-from feature_repo.local_servers import MotoServer
+from devtools.local_servers import MotoServer
 from feature_repo.store_operations import sample_training_entities, training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import AWS_PREFIX as PREFIX

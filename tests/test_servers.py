@@ -5,7 +5,7 @@ import math
 import pytest
 import requests
 
-from feature_repo.local_servers import free_port
+from devtools.local_servers import free_port
 from feature_repo.serving.scoring_service import DEFAULT_SCORE
 from feature_repo.store_operations import training_frame
 from tests.http_servers import http_server

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import redis
 
-from feature_repo.local_servers import RedisServer, wait_until
+from devtools.local_servers import RedisServer, wait_until
 from feature_repo.online.errors import OnlineStoreError, online_store_errors
 from feature_repo.store_operations import open_store
 from tests.cli_runner import BIN_DIR, run_cli

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from feature_repo.local_servers import LOOPBACK
+from devtools.local_servers import LOOPBACK
 
 ANSWERS = {
     "throttle": (400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "Rate exceeded"),

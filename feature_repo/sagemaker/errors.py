@@ -61,7 +61,7 @@ def translated_errors(action: str, endpoint: str) -> Iterator[None]:
         raise EndpointUnreachableError(
             f"{action}: cannot reach {endpoint} ({error}). Check the endpoint "
             "(AWS_ENDPOINT_URL_SAGEMAKER / AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_RUNTIME, or the region) "
-            "and that the service, or `delivery-fs sagemaker emulator`, is running."
+            "and that the service, or `sagemaker-emulator`, is running."
         ) from error
     except NoCredentialsError as error:
         raise CredentialsError(

@@ -9,8 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from feature_repo.local_servers import LOOPBACK, free_port
-from feature_repo.local_servers import start_emulator as start_local_emulator
+from devtools.local_servers import LOOPBACK, free_port
+from devtools.local_servers import start_emulator as start_local_emulator
 from tests.cli_runner import BIN_DIR, run_cli
 
 EXPIRED_KEY = "expired-test-key"
@@ -50,7 +50,7 @@ def start_moto(log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def start_emulator(s3_endpoint: str, expired_key: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """`delivery-fs sagemaker emulator --port 0`: its first line says where it listens."""
+    """`sagemaker-emulator --port 0`: its first line says where it listens."""
     return start_local_emulator(
         s3_endpoint, log, "--expired-access-key", expired_key,
         "--creating-describes", "2", "--flush-seconds", "3600",

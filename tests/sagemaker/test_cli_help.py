@@ -4,7 +4,13 @@ import pytest
 
 from tests.cli_runner import run_cli
 
-SAGEMAKER_SUBCOMMANDS = ["plan", "apply", "destroy", "ingest", "verify", "emulator"]
+SAGEMAKER_SUBCOMMANDS = [
+    "plan",
+    "apply",
+    "destroy",
+    "ingest",
+    "verify",
+]  # the emulator: `sagemaker-emulator`
 
 
 @pytest.mark.parametrize("subcommand", SAGEMAKER_SUBCOMMANDS)

@@ -13,13 +13,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from feature_repo.sagemaker.emulator.feature_groups import (
+from sagemaker_emulator.feature_groups import (
     FeatureGroup,
     FeatureGroupRegistry,
     StoredRecord,
 )
-from feature_repo.sagemaker.emulator.offline_writer import OfflineWriter
-from feature_repo.sagemaker.emulator.protocols import ApiError
+from sagemaker_emulator.offline_writer import OfflineWriter
+from sagemaker_emulator.protocols import ApiError
 
 MAX_BATCH_IDENTIFIERS = 100
 ISO_EVENT_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z")

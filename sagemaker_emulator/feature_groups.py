@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from feature_repo.sagemaker.emulator.faults import Faults
-from feature_repo.sagemaker.emulator.protocols import ApiError
+from sagemaker_emulator.faults import Faults
+from sagemaker_emulator.protocols import ApiError
 
 ACCOUNT_ID = "123456789012"
 RESERVED_FEATURE_NAMES = frozenset({"is_deleted", "write_time", "api_invocation_time"})

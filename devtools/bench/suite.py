@@ -1,4 +1,4 @@
-"""The whole run of `delivery-fs bench`: data sizes, servers, stores, every figure, the report."""
+"""The whole run of `delivery-fs-bench`: data sizes, servers, stores, every figure, the report."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from feature_repo.bench import figures as f
-from feature_repo.bench.measure import machine
-from feature_repo.bench.report import Figure, print_table, write_results
-from feature_repo.bench.runner import Bench
-from feature_repo.local_servers import MotoServer, RedisServer, start_emulator
+from devtools.bench import figures as f
+from devtools.bench.measure import machine
+from devtools.bench.report import Figure, print_table, write_results
+from devtools.bench.runner import Bench
+from devtools.local_servers import MotoServer, RedisServer, start_emulator
 
 STORE_SCALE = (
     10.0  # about 124,500 users and 2.2 million transactions: the size of the stock figures

@@ -13,8 +13,8 @@ from typing import Any
 
 from rich.console import Console
 
-from feature_repo.bench.steps import RESULT
-from feature_repo.local_servers import BIN_DIR
+from devtools.bench.steps import RESULT
+from devtools.local_servers import BIN_DIR
 from feature_repo.paths import DATA_DIR_ENV, REPO_ROOT
 from feature_repo.profiles import profile_config
 
@@ -40,10 +40,10 @@ class Bench:
         return self.work_dir / f"x{scale:g}"
 
     def step(self, name: str, scale: float, **arguments: Any) -> dict[str, Any]:
-        """Run one step of ``feature_repo.bench.steps`` in a fresh process on one data size."""
+        """Run one step of ``devtools.bench.steps`` in a fresh process on one data size."""
         self.console.print(f"  [dim]{name} {_short(arguments)}[/]")
         completed = subprocess.run(
-            [sys.executable, "-m", "feature_repo.bench.steps", name, json.dumps(arguments)],
+            [sys.executable, "-m", "devtools.bench.steps", name, json.dumps(arguments)],
             cwd=REPO_ROOT,
             env={**os.environ, **self.data_env(scale)},
             capture_output=True,

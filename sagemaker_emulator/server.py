@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from feature_repo.sagemaker.emulator.faults import Faults
-from feature_repo.sagemaker.emulator.feature_groups import FeatureGroupRegistry
-from feature_repo.sagemaker.emulator.model_validation import validation_message, violations
-from feature_repo.sagemaker.emulator.offline_writer import OfflineWriter
-from feature_repo.sagemaker.emulator.protocols import (
+from sagemaker_emulator.faults import Faults
+from sagemaker_emulator.feature_groups import FeatureGroupRegistry
+from sagemaker_emulator.model_validation import validation_message, violations
+from sagemaker_emulator.offline_writer import OfflineWriter
+from sagemaker_emulator.protocols import (
     CONTROL_SERVICE,
     ApiError,
     ApiRequest,
@@ -26,7 +26,7 @@ from feature_repo.sagemaker.emulator.protocols import (
     parse_request,
     success,
 )
-from feature_repo.sagemaker.emulator.records import RecordStore
+from sagemaker_emulator.records import RecordStore
 
 LOOPBACK = "127.0.0.1"
 VALIDATION_CODES = {CONTROL_SERVICE: "ValidationException"}

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from feature_repo.sagemaker.emulator.protocols import ApiError
+from sagemaker_emulator.protocols import ApiError
 
 
 @dataclass

@@ -45,7 +45,7 @@ def write_results(path: Path, machine: dict[str, Any], figures: list[Figure]) ->
 
 
 def print_table(console: Console, figures: list[Figure]) -> None:
-    table = Table(title="delivery-fs bench (baselines measured in the same run)")
+    table = Table(title="delivery-fs-bench (baselines measured in the same run)")
     for column in ("figure", "unit", "value", "baseline", "ratio", "target", "met"):
         table.add_column(
             column, justify="right" if column in ("value", "baseline", "ratio") else "left"

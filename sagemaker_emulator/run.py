@@ -1,4 +1,4 @@
-"""Running the emulator in the foreground, as `delivery-fs sagemaker emulator` does."""
+"""Running the emulator in the foreground, as `sagemaker-emulator` does."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 import signal
 import threading
 
-from feature_repo.sagemaker.emulator.faults import Faults
-from feature_repo.sagemaker.emulator.server import Emulator, serve
+from sagemaker_emulator.faults import Faults
+from sagemaker_emulator.server import Emulator, serve
 
 
 def run_emulator(

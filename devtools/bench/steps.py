@@ -1,4 +1,4 @@
-"""The measured steps. Each runs in its own process (``python -m feature_repo.bench.steps NAME ARGS``)
+"""The measured steps. Each runs in its own process (``python -m devtools.bench.steps NAME ARGS``)
 so that the peak memory it reports is its own; it prints one ``RESULT`` line of JSON."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feature_repo.bench.measure import peak_rss_mb, time_calls
+from devtools.bench.measure import peak_rss_mb, time_calls
 
 RESULT = "BENCH-RESULT "
 SERVICE = "churn_model_v1"
@@ -52,7 +52,7 @@ def online(
             return store.get_online_features(features=service, entity_rows=rows).to_dict()
 
     else:
-        from feature_repo.bench.online_baselines import raw_reader
+        from devtools.bench.online_baselines import raw_reader
 
         read = raw_reader(store, reader.plan.view_features)
 
@@ -84,7 +84,7 @@ def raw_write(config: str, end: str) -> dict[str, Any]:
     with pipelined redis-py HSETs or one sqlite3 executemany per view, values as bytes."""
     from feast.infra.offline_stores.offline_utils import get_offline_store_from_config
 
-    from feature_repo.bench.raw_writes import writer
+    from devtools.bench.raw_writes import writer
 
     store = _store(config)
     instant = datetime.fromisoformat(end)
@@ -111,7 +111,7 @@ def raw_write(config: str, end: str) -> dict[str, Any]:
 def historical(config: str, rows: int, mode: str, out: str, seed: int = 7) -> dict[str, Any]:
     """Point-in-time rows of the main service's batch views for ``rows`` sampled (user, instant):
     ``feast`` (``get_historical_features`` through the service) or ``raw`` (one DuckDB ASOF join)."""
-    from feature_repo.bench.historical_join import asof_join, sampled_entities
+    from devtools.bench.historical_join import asof_join, sampled_entities
 
     store = _store(config)
     entities = sampled_entities(store, rows, seed)
@@ -129,7 +129,7 @@ def historical(config: str, rows: int, mode: str, out: str, seed: int = 7) -> di
 
 def compare_frames(feast_frame: str, raw_frame: str) -> dict[str, Any]:
     """Whether the two frames have the same rows and the same values in every column of the raw one."""
-    from feature_repo.bench.historical_join import differences
+    from devtools.bench.historical_join import differences
 
     return differences(Path(feast_frame), Path(raw_frame))
 
@@ -173,7 +173,7 @@ def http(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict
 
 def sagemaker(config: str, settings: str, serial: int, parallel: int) -> dict[str, Any]:
     """PutRecord rates into the emulator: one record at a time, then the mirror's concurrent ingest."""
-    from feature_repo.bench.sagemaker_ingest import ingest_rates
+    from devtools.bench.sagemaker_ingest import ingest_rates
 
     return ingest_rates(_store(config), Path(settings), serial, parallel)
 

@@ -13,7 +13,7 @@ from feast import FeatureStore
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import _mmh3, _redis_key
 
-from feature_repo.bench.online_baselines import JOIN_KEY, _entity_key
+from devtools.bench.online_baselines import JOIN_KEY, _entity_key
 
 PIPELINE_ENTITIES = 2_000
 

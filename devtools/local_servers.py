@@ -2,7 +2,7 @@
 server mode and the SageMaker emulator.
 
 Each listens on a free loopback port (127.0.0.1 only), lives in its own directory and is stopped
-by whoever started it (the test session, `delivery-fs bench`). A missing program fails loudly.
+by whoever started it (the test session, `delivery-fs-bench`). A missing program fails loudly.
 """
 
 from __future__ import annotations
@@ -187,9 +187,9 @@ class MotoServer:
 def start_emulator(
     s3_endpoint: str, log: Path, *extra_args: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """`delivery-fs sagemaker emulator --port 0 ...`: its first line says where it listens."""
+    """`sagemaker-emulator --port 0 ...`: its first line says where it listens."""
     process = subprocess.Popen(
-        [str(BIN_DIR / "delivery-fs"), "sagemaker", "emulator", "--port", "0",
+        [str(BIN_DIR / "sagemaker-emulator"), "--port", "0",
          "--s3-endpoint", s3_endpoint, *extra_args],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
         env={**os.environ, **(env or {})},

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feature_repo.bench.report import Figure
-from feature_repo.bench.runner import Bench
+from devtools.bench.report import Figure
+from devtools.bench.runner import Bench
 
 STOCK_MATERIALIZE_ROWS_PER_SECOND = 4_700  # FEAST_NOTES.md, stock Feast 0.67 into SQLite
 MEMORY_LIMIT_MB = 1024
@@ -108,7 +108,7 @@ def online_figures(bench: Bench, scale: float, configs: dict[str, Path], users, 
 
 def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> list[Figure]:
     """``feast serve`` (as the README runs it), 1 user per request, against the in-process lookup."""
-    from feature_repo.local_servers import free_port, http_server
+    from devtools.local_servers import free_port, http_server
 
     in_process = online_lookup(bench, scale, config, users, 1, "stock", now)
     port = free_port()

@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from feature_repo.sagemaker.emulator.feature_groups import ACCOUNT_ID, FeatureGroup
-from feature_repo.sagemaker.emulator.protocols import ApiError
+from sagemaker_emulator.feature_groups import ACCOUNT_ID, FeatureGroup
+from sagemaker_emulator.protocols import ApiError
 
 ARROW_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
 BATCH_RECORDS = 5000

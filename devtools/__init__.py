@@ -1,0 +1,1 @@
+"""Development tools: local servers for the tests and the benchmark (installed with the `dev` extra)."""

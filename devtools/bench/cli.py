@@ -1,0 +1,55 @@
+"""`delivery-fs-bench`: the benchmark's figures against same-run baselines (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from devtools.bench.suite import run_bench
+from feature_repo.paths import REPO_ROOT
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = argparse.ArgumentParser(
+        prog="delivery-fs-bench",
+        description="Measure the performance figures against same-run baselines (starts Redis, moto "
+        "and the SageMaker emulator on 127.0.0.1); print a table and write the results.",
+    )
+    arguments.add_argument(
+        "--scale-max",
+        type=int,
+        choices=(10, 100),
+        default=10,
+        help="Largest data size for build-features: 10, or 100 (slow).",
+    )
+    arguments.add_argument(
+        "--results",
+        type=Path,
+        default=Path("bench/results.json"),
+        help="Where the figures are written (JSON).",
+    )
+    arguments.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="Where data and stores of the run live (default: data/bench).",
+    )
+    options = arguments.parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    scales = [1.0, 10.0] + ([100.0] if options.scale_max == 100 else [])
+    figures = run_bench(
+        scales,
+        REPO_ROOT / options.results,
+        options.work_dir or REPO_ROOT / "data" / "bench",
+        console,
+    )
+    missed = [figure.name for figure in figures if not figure.met]
+    if missed:
+        console.print(f"targets not met: {', '.join(missed)}")
+
+
+if __name__ == "__main__":
+    main()
