@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from feature_repo.errors import FeatureStoreError
+
 MAX_ROWS_SHOWN = 5
 
 
@@ -16,7 +18,7 @@ class OffendingRow:
     value: object
 
 
-class PipelineError(Exception):
+class PipelineError(FeatureStoreError):
     """Base class: a problem the user can fix; the message says how."""
 
 

@@ -13,6 +13,8 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
+from feature_repo.errors import FeatureStoreError
+
 CREDENTIAL_ERROR_CODES = frozenset(
     {
         "ExpiredToken",
@@ -24,7 +26,7 @@ CREDENTIAL_ERROR_CODES = frozenset(
 )
 
 
-class SageMakerMirrorError(Exception):
+class SageMakerMirrorError(FeatureStoreError):
     """Base class: the CLI prints the message and exits with code 2."""
 
 

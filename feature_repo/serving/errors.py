@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from feature_repo.errors import FeatureStoreError
 
-class ServingError(Exception):
+
+class ServingError(FeatureStoreError):
     """Base class of online-lookup errors."""
 
 
