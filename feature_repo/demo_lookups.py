@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 from feast import FeatureStore
 
-from feature_repo.online.errors import online_store_errors
+from feature_repo.online.translation import online_store_errors
 from feature_repo.paths import raw_dir
 from feature_repo.pipeline.raw_data import raw_file, read_users
 from feature_repo.training_frames import sample_training_entities, training_frame

@@ -26,9 +26,14 @@ class FeatureRef:
 def parse_feature_ref(text: str) -> FeatureRef:
     """``view:feature`` or ``view@vN:feature`` as a ``FeatureRef``."""
     qualified, colon, feature = text.partition(":")
-    if not colon or not feature or ":" in feature:
-        raise FeatureRefError(f"'{text}' is not a feature reference: expected 'view:feature'.")
-    view, version = parse_view_name(qualified)
+    try:
+        if not colon or not feature or ":" in feature:
+            raise FeatureRefError(text)
+        view, version = parse_view_name(qualified)
+    except FeatureRefError:
+        raise FeatureRefError(
+            f"'{text}' is not a feature reference: expected 'view:feature' or 'view@vN:feature'."
+        ) from None
     return FeatureRef(view, feature, version)
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 import pandas as pd
 from feast import FeatureStore
 
-from feature_repo.online.errors import online_store_errors
 from feature_repo.online.materialization_check import materialize_checked
+from feature_repo.online.translation import online_store_errors
 from feature_repo.paths import features_dir
 from feature_repo.pipeline.build import read_feature_tables
 from feature_repo.quality.gate import enforce

@@ -10,8 +10,8 @@ from feast import FeatureStore
 from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
 from feast.saved_dataset import SavedDataset
 
+from feature_repo.atomic_files import write_files_atomically
 from feature_repo.feature_refs import FeatureRef
-from feature_repo.pipeline.atomic_files import write_files_atomically
 from feature_repo.timestamps import utc_columns
 
 

@@ -4,6 +4,7 @@ Every ``FeatureStoreError`` (the project's root), and the failures of Feast and 
 that a user fixes rather than reports (a registry or an object that ``feast apply`` has not
 created, a missing file, an optional extra not installed), is printed as one ``error:`` line on
 standard error, and the command exits with code 2. Anything else is a bug and keeps its traceback.
+Nothing heavy is imported here: ``--help`` and a quick failure must not pay for ``import feast``.
 """
 
 from __future__ import annotations
@@ -12,14 +13,21 @@ import sqlite3
 
 import click
 import typer
-from feast.errors import FeastError, FeastObjectNotFoundException
 from typer.core import TyperGroup
 
 from feature_repo.cli.rendering import print_error
 from feature_repo.errors import FeatureStoreError
 
 USER_ERROR_EXIT_CODE = 2
-OPTIONAL_EXTRAS = {"boto3": "sagemaker", "botocore": "aws", "redis": "redis", "pyspark": "spark"}
+OPTIONAL_EXTRAS = {  # a module of an optional dependency -> the extra that installs it
+    "boto3": "sagemaker",
+    "botocore": "sagemaker",
+    "regex": "sagemaker",
+    "tqdm": "sagemaker",
+    "redis": "redis",
+    "s3fs": "aws",
+    "pyspark": "spark",
+}
 APPLY_HINT = "Run `feast apply` (and `make demo` for the demo data) first."
 
 
@@ -27,10 +35,13 @@ def user_message(error: BaseException) -> str | None:
     """The message a user gets for ``error``, or ``None`` when it is not the user's to fix."""
     if isinstance(error, FeatureStoreError):
         return str(error)
-    if isinstance(error, FeastObjectNotFoundException):
-        return f"{str(error).rstrip('.')}. {APPLY_HINT}"
-    if isinstance(error, FeastError):
-        return str(error)
+    if type(error).__module__.startswith("feast."):  # Feast is imported once it raised
+        from feast.errors import FeastError, FeastObjectNotFoundException
+
+        if isinstance(error, FeastObjectNotFoundException):
+            return f"{str(error).rstrip('.')}. {APPLY_HINT}"
+        if isinstance(error, FeastError):
+            return str(error)
     if isinstance(error, FileNotFoundError):
         if "Registry not found" in str(error):
             return f"{str(error).rstrip('.')}. {APPLY_HINT}"

@@ -6,9 +6,6 @@ from datetime import UTC, datetime
 
 import typer
 
-from feature_repo.horizon import data_horizon
-from feature_repo.timestamps import utc
-
 
 def instant(text: str) -> datetime:
     """``text`` as an aware UTC datetime; a naive ISO-8601 instant is taken as UTC.
@@ -17,6 +14,9 @@ def instant(text: str) -> datetime:
     """
     if text == "now":
         return datetime.now(UTC)
+    from feature_repo.horizon import data_horizon
+    from feature_repo.timestamps import utc
+
     if text == "horizon":
         return data_horizon().to_pydatetime()
     try:

@@ -1,10 +1,10 @@
-"""How the command line prints: the consoles, and data frames as compact tables."""
+"""How the command line prints: the consoles, and data frames as compact tables (pandas is imported
+when a frame is printed, not by ``--help``)."""
 
 from __future__ import annotations
 
 import sys
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +27,8 @@ def print_error(message: str) -> None:
 
 def cell(value: object) -> str:
     """A compact rendering: missing as '-', whole floats as ints, others to 3 decimals, times to the second."""
+    import pandas as pd
+
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return "-"
     if isinstance(value, pd.Timestamp):
@@ -36,7 +38,7 @@ def cell(value: object) -> str:
     return str(value)
 
 
-def print_frame(title: str, frame: pd.DataFrame) -> None:
+def print_frame(title: str, frame) -> None:
     """``frame`` as a table with ``title``; the first column does not wrap."""
     table = Table(title=title, show_lines=False)
     for position, column in enumerate(frame.columns):

@@ -25,7 +25,7 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.type_map import feast_value_type_to_python_type
 from feast.value_type import ValueType
 
-from feature_repo.online.errors import online_store_errors
+from feature_repo.online.translation import online_store_errors
 from feature_repo.serving.errors import (
     InvalidEntityError,
     MissingRequestDataError,
