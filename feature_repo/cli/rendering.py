@@ -7,6 +7,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 WIDTH_WHEN_PIPED = 160
 
@@ -21,8 +22,7 @@ def print_plain(text: str) -> None:
 
 def print_error(message: str) -> None:
     """``error: message`` on standard error; the message itself is not read as markup."""
-    err_console.print("[bold red]error:[/] ", end="")
-    err_console.print(message, highlight=False, markup=False)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
 
 
 def cell(value: object) -> str:
