@@ -21,12 +21,14 @@ import pytest
 
 from feature_repo.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR
+from tests.sagemaker.test_cli_help import SAGEMAKER_SUBCOMMANDS
+from tests.test_cli_and_docs import SUBCOMMANDS
 
 DEMO_SCALE = "0.05"
 NO_BUILD = "No feature build found"
 NOT_APPLIED = "run `feast apply` first"
 NO_ONLINE_TABLES = "Cannot read the sqlite online store"
-SAGEMAKER_COMMANDS = ["plan", "apply", "destroy", "ingest", "verify"]
+_NOT_IN_A_CLONE = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", ".*_cache")
 
 # (command line, what the error line must say), before `make demo` has run: first the commands
 # that stop before opening the store (they run side by side), then those that open it (Feast
@@ -57,7 +59,7 @@ BEFORE_ANY_DATA = [
 BEFORE_ANY_DATA_WITH_A_STORE = [
     (["skew-check"], NOT_APPLIED),
     (["status"], NOT_APPLIED),
-    *[(["sagemaker", command], NOT_APPLIED) for command in SAGEMAKER_COMMANDS],
+    *[(["sagemaker", command], NOT_APPLIED) for command in SAGEMAKER_SUBCOMMANDS],
 ]
 
 # After the demo data is built and loaded, with the online store's database removed ...
@@ -77,14 +79,19 @@ WITHOUT_REGISTRY = [
 
 
 def fresh_copy(target: Path) -> Path:
-    """The repository's tracked and new files (what a clone plus the work at hand holds) in ``target``."""
+    """The repository's tracked and new files (what a clone plus the work at hand holds) in
+    ``target``; outside a git checkout, the tree without its environment and generated data."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO_ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for name in filter(None, (entry.decode() for entry in listed)):
+    )
+    if listed.returncode != 0:
+        shutil.copytree(REPO_ROOT, target, dirs_exist_ok=True, ignore=_NOT_IN_A_CLONE)
+        shutil.rmtree(target / "data", ignore_errors=True)
+        (target / "data").mkdir()
+        return target
+    for name in filter(None, (entry.decode() for entry in listed.stdout.split(b"\0"))):
         source = REPO_ROOT / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +137,13 @@ def removed(path: Path) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)
         kept.rename(path)
+
+
+def test_every_command_that_reads_data_or_a_store_is_exercised():
+    exercised = {args[0] for args, _ in BEFORE_ANY_DATA + BEFORE_ANY_DATA_WITH_A_STORE}
+    assert set(SUBCOMMANDS) - {"catalogue"} == exercised  # catalogue reads the definitions only
+    sagemaker = {args[1] for args, _ in BEFORE_ANY_DATA_WITH_A_STORE if args[0] == "sagemaker"}
+    assert sagemaker == set(SAGEMAKER_SUBCOMMANDS)
 
 
 def test_commands_before_any_data_exists(tmp_path):
