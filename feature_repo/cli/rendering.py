@@ -16,13 +16,15 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else WIDTH_
 
 
 def print_plain(text: str) -> None:
-    """A line printed as it is (no markup, no highlighting)."""
-    console.print(text, highlight=False, markup=False)
+    """A line printed as it is: no markup, no highlighting, not wrapped (scripts grep it)."""
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def print_error(message: str) -> None:
-    """``error: message`` on standard error; the message itself is not read as markup."""
-    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
+    """``error: message`` on standard error, unwrapped; the message itself is not read as markup."""
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
 
 
 def cell(value: object) -> str:
