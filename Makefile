@@ -56,6 +56,7 @@ require-redis:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(DFS) catalogue --check
 
 ## Feast's feature server, configured not to stall (see README).

@@ -15,15 +15,21 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
+from feature_repo.errors import FeatureStoreError
 from feature_repo.serving.online_features import (
     REQUEST_TIME,
     OnlineFeatureReader,
     resolve_feature_view,
 )
-from feature_repo.store_operations import training_frame
+from feature_repo.store import require_applied
+from feature_repo.training_frames import training_frame
 
 DEFAULT_REQUEST_VALUE = 1.0  # other request fields: any value, as both sides receive the same
 EXAMPLES_KEPT = 3
+
+
+class SkewCheckError(FeatureStoreError):
+    """The comparison cannot be made (for instance, a view was never materialized)."""
 
 
 @dataclass
@@ -38,6 +44,20 @@ class FeatureSkew:
     @property
     def rate(self) -> float:
         return self.mismatches / self.compared if self.compared else 0.0
+
+
+@dataclass(frozen=True)
+class SkewReport:
+    """A comparison of ``service`` at ``as_of`` over ``entity_ids``: one ``FeatureSkew`` per feature."""
+
+    service: str
+    as_of: datetime
+    entity_ids: list[int]
+    features: list[FeatureSkew]
+
+    @property
+    def skewed(self) -> list[FeatureSkew]:
+        return [skew for skew in self.features if skew.mismatches]
 
 
 def values_equal(offline: object, online: object) -> bool:
@@ -62,8 +82,9 @@ def last_materialized(store: FeatureStore, service_name: str) -> datetime:
         resolve_feature_view(store, view).most_recent_end_time for view in reader.plan.view_features
     ]
     if any(end is None for end in ends):
-        raise ValueError(
-            f"{service_name}: some of its views were never materialized; nothing to compare."
+        raise SkewCheckError(
+            f"{service_name}: some of its views were never materialized; nothing to compare. "
+            "Run `delivery-fs backfill-online` (or `feast materialize`) first, or pass --as-of."
         )
     return min(ends)
 
@@ -110,3 +131,13 @@ def sample_entities(store: FeatureStore, service_name: str, size: int, seed: int
         join_key
     ].drop_duplicates()
     return ids.sample(min(size, len(ids)), random_state=seed).sort_values().tolist()
+
+
+def compare_service(
+    store: FeatureStore, service_name: str, size: int, seed: int, as_of: datetime | None = None
+) -> SkewReport:
+    """Sample ``size`` entities and compare them at ``as_of`` (default: the last materialization)."""
+    require_applied(store)
+    moment = as_of or last_materialized(store, service_name)
+    ids = sample_entities(store, service_name, size, seed)
+    return SkewReport(service_name, moment, ids, skew_check(store, service_name, ids, moment))

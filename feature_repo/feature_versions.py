@@ -14,13 +14,6 @@ def active_version(store: FeatureStore, view_name: str) -> int:
     return max((v["version_number"] for v in versions), default=0)
 
 
-def split_ref(ref: str) -> tuple[str, int, str]:
-    """``view@vN:feature`` (or ``view:feature``, version 0) as (view, version, feature)."""
-    qualified, _, feature = ref.partition(":")
-    view, _, version = qualified.partition("@v")
-    return view, int(version or 0), feature
-
-
 def _any_view(store: FeatureStore, view_name: str):
     for listing in (store.list_feature_views, store.list_on_demand_feature_views):
         for view in listing():

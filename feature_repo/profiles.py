@@ -14,15 +14,15 @@ from pathlib import Path
 
 import yaml
 
+from feature_repo.errors import FeatureStoreError
 from feature_repo.paths import REPO_ROOT
-from feature_repo.pipeline.errors import PipelineError
 
 PROFILE_ENV = "FEAST_FS_YAML_FILE_PATH"
 DEFAULT_CONFIG = REPO_ROOT / "feature_store.yaml"
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
 
 
-class ProfileError(PipelineError):
+class ProfileError(FeatureStoreError):
     """A profile that cannot be used as configured."""
 
 

@@ -11,6 +11,7 @@ import pyarrow.dataset as ds
 from feast import FeatureStore
 
 from feature_repo.feature_versions import active_version
+from feature_repo.store import require_applied
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def view_statuses(
     ``max_lag_hours`` behind its data, or when its newest data is older than ``max_data_age_hours``.
     """
     statuses = []
-    for view in sorted(store.list_feature_views(), key=lambda v: v.name):
+    for view in sorted(require_applied(store).list_feature_views(), key=lambda v: v.name):
         rows, newest = _source_facts(
             view.batch_source.path, view.batch_source.timestamp_field, reference
         )

@@ -19,12 +19,17 @@ import pandas as pd
 import pyarrow as pa
 from feast import FeatureStore, OnDemandFeatureView
 
-from feature_repo.feature_versions import active_version, split_ref
-from feature_repo.pipeline.atomic_files import write_files_atomically, write_json
-from feature_repo.pipeline.errors import PipelineError
+from feature_repo.atomic_files import write_files_atomically, write_json
+from feature_repo.errors import FeatureStoreError
+from feature_repo.feature_refs import FeatureRef, parse_feature_ref
+from feature_repo.feature_versions import active_version
 from feature_repo.pipeline.fingerprints import file_fingerprint
 
 ROW_ID = "_training_row"
+
+
+class TrainingSetError(FeatureStoreError):
+    """A training set that cannot be built or rebuilt as asked (arguments, manifest, entity rows)."""
 
 
 @dataclass
@@ -47,7 +52,7 @@ class TrainingSetManifest:
         try:
             return cls(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError) as error:
-            raise PipelineError(f"{path}: not a training-set manifest ({error}).") from error
+            raise TrainingSetError(f"{path}: not a training-set manifest ({error}).") from error
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,15 @@ class RebuildResult:
     @property
     def reproduced(self) -> bool:
         return self.content_sha256 == self.manifest.content_sha256
+
+    def summary(self) -> str:
+        """One line: rows, whether the content hash matches, and what changed since the build."""
+        manifest = self.manifest
+        return (
+            f"{manifest.name}: {manifest.rows:,} rows; content hash "
+            f"{'matches' if self.reproduced else 'DIFFERS'} ({self.content_sha256[:12]} vs {manifest.content_sha256[:12]}); "
+            f"sources changed since: {self.changed_sources or 'none'}; pinned definitions changed: {self.definitions_changed}"
+        )
 
 
 FLOAT_DECIMALS = (
@@ -89,8 +103,21 @@ def pinned_feature_refs(store: FeatureStore, service_name: str) -> list[str]:
             if projection.version_tag is not None
             else active_version(store, projection.name)
         )
-        refs += [f"{projection.name}@v{version}:{f.name}" for f in projection.features]
+        refs += [str(FeatureRef(projection.name, f.name, version)) for f in projection.features]
     return refs
+
+
+def read_entity_rows(path: Path) -> pd.DataFrame:
+    """Entity/label rows from Parquet or CSV, their ``event_timestamp`` in UTC (naive: taken as UTC)."""
+    if not path.exists():
+        raise TrainingSetError(f"{path}: no such entity file.")
+    rows = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    if "event_timestamp" not in rows.columns:
+        raise TrainingSetError(
+            f"{path}: no 'event_timestamp' column (got {list(rows.columns)}); entity rows need one."
+        )
+    rows["event_timestamp"] = pd.to_datetime(rows["event_timestamp"], utc=True, format="ISO8601")
+    return rows
 
 
 def build_training_set(
@@ -133,7 +160,7 @@ def rebuild_training_set(
     manifest = TrainingSetManifest.read(manifest_path)
     entities_path = manifest_path.parent / manifest.entities_file
     if not entities_path.exists() or file_fingerprint(entities_path) != manifest.entities_sha256:
-        raise PipelineError(
+        raise TrainingSetError(
             f"{entities_path}: the entity rows of '{manifest.name}' are missing or were modified."
         )
     frame = _retrieve(store, pd.read_parquet(entities_path), manifest.feature_refs)
@@ -161,8 +188,8 @@ def _retrieve(store: FeatureStore, entities: pd.DataFrame, refs: list[str]) -> p
     on_demand_names = {v.name for v in store.list_on_demand_feature_views()}
     pins = _views_of(refs)
     plain, on_demand = [], {}
-    for ref in refs:
-        view, _, feature = split_ref(ref)
+    for ref in map(parse_feature_ref, refs):
+        view, feature = ref.view, ref.feature
         if view in on_demand_names:
             on_demand.setdefault(view, []).append(feature)
         else:
@@ -183,16 +210,13 @@ def _retrieve(store: FeatureStore, entities: pd.DataFrame, refs: list[str]) -> p
         )
         for feature in on_demand[name]:
             frame[feature] = outputs[feature]
-    requested = [ref.split(":")[1] for ref in refs]
+    requested = [parse_feature_ref(ref).feature for ref in refs]
     return frame[[*entities.columns, *dict.fromkeys(requested)]]
 
 
 def _fetch_ref(store: FeatureStore, view: str, version: int, feature: str) -> str:
-    return (
-        f"{view}:{feature}"
-        if version == active_version(store, view)
-        else f"{view}@v{version}:{feature}"
-    )
+    pinned = None if version == active_version(store, view) else version
+    return str(FeatureRef(view, feature, pinned))
 
 
 def _versioned_view(store: FeatureStore, name: str, version: int):
@@ -202,7 +226,7 @@ def _versioned_view(store: FeatureStore, name: str, version: int):
 
 
 def _views_of(refs: list[str]) -> dict[str, int]:
-    return {view: version for view, version, _ in map(split_ref, refs)}
+    return {ref.view: ref.version or 0 for ref in map(parse_feature_ref, refs)}
 
 
 def _definitions_sha256(store: FeatureStore, refs: list[str]) -> str:

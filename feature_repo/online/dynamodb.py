@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-from feature_repo.online.errors import RERUN_HINT, OnlineStoreError
+from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 
 RETRY_DEFAULTS = {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "8"}
 
@@ -50,4 +50,6 @@ def dynamodb_errors(online_config):
             f"{where} answered {code}: {error}; {advice}. {RERUN_HINT}"
         ) from error
     except BotoCoreError as error:
-        raise OnlineStoreError(f"{where} is unreachable: {error}. {RERUN_HINT}") from error
+        raise OnlineStoreUnavailableError(
+            f"{where} is unreachable: {error}. {RERUN_HINT}"
+        ) from error

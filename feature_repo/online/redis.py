@@ -8,7 +8,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from feature_repo.online.errors import RERUN_HINT, OnlineStoreError
+from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 
 
 def redis_endpoints(online_config) -> str:
@@ -24,7 +24,7 @@ def redis_errors(online_config):
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as error:
-        raise OnlineStoreError(
+        raise OnlineStoreUnavailableError(
             f"{where} (online store) is unreachable: {error}. Start it, or point "
             f"DELIVERY_FS_REDIS at a reachable server. {RERUN_HINT}"
         ) from error

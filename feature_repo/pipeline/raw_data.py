@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from feature_repo.pipeline import tutorial_format as tf
 from feature_repo.pipeline.errors import MAX_ROWS_SHOWN, OffendingRow, RawDataError
+from feature_repo.timestamps import utc_series
 
 AWARE_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
@@ -152,9 +153,7 @@ def _as_date(path: Path, column: str, values: pd.Series) -> pd.Series:
 def _as_utc_datetime(path: Path, column: str, values: pd.Series) -> pd.Series:
     """Date-times as UTC: naive values are UTC; offsets are converted; a mix is refused."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = (
-            values.dt.tz_localize("UTC") if values.dt.tz is None else values.dt.tz_convert("UTC")
-        )
+        parsed = utc_series(values)
     else:
         text = values.astype(str).str.strip()
         aware = text.str.contains(AWARE_SUFFIX)

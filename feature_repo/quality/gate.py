@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.errors
 
-from feature_repo.pipeline.errors import PipelineError
+from feature_repo.errors import FeatureStoreError
 from feature_repo.quality.expectations import MAX_FAILURE_CASES, MAX_STALENESS, SCHEMAS
 
 EXAMPLES_SHOWN = 3
@@ -50,7 +50,7 @@ class QualityReport:
         return "\n".join(lines)
 
 
-class QualityGateError(PipelineError):
+class QualityGateError(FeatureStoreError):
     """Raised when a table fails an expectation; the step that asked does not run."""
 
     def __init__(self, report: QualityReport, step: str) -> None:

@@ -47,22 +47,15 @@ def make_clients(settings: SageMakerSettings) -> SageMakerClients:
 
 
 def list_group_names(clients: SageMakerClients, contains: str) -> Iterator[str]:
-    """Names of every feature group whose name contains ``contains``, all pages."""
-    token = None
-    while True:
-        page_args = {
-            "NameContains": contains,
-            "MaxResults": 100,
-            **({"NextToken": token} if token else {}),
-        }
-        with translated_errors(
-            f"listing feature groups containing '{contains}'", clients.control_endpoint
-        ):
-            page = clients.control.list_feature_groups(**page_args)
-        yield from (summary["FeatureGroupName"] for summary in page["FeatureGroupSummaries"])
-        token = page.get("NextToken")
-        if not token:
-            return
+    """Names of every feature group whose name contains ``contains``, all pages (botocore's paginator)."""
+    pages = clients.control.get_paginator("list_feature_groups").paginate(
+        NameContains=contains, PaginationConfig={"PageSize": 100}
+    )
+    with translated_errors(
+        f"listing feature groups containing '{contains}'", clients.control_endpoint
+    ):
+        for page in pages:
+            yield from (summary["FeatureGroupName"] for summary in page["FeatureGroupSummaries"])
 
 
 def group_tags(clients: SageMakerClients, arn: str) -> dict[str, str]:

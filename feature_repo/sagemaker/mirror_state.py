@@ -4,10 +4,10 @@ and the records that failed (which the next run resends). Files under ``<data>/s
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from feature_repo.atomic_files import write_files_atomically
 from feature_repo.paths import data_dir
 
 
@@ -23,10 +23,7 @@ def state_dir() -> Path:
 
 
 def _write_json(path: Path, content: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(content, indent=1))
-    os.replace(temporary, path)
+    write_files_atomically({path: lambda target: target.write_text(json.dumps(content, indent=1))})
 
 
 def watermark_path(group: str, target: str) -> Path:

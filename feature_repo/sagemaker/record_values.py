@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from feature_repo.sagemaker.schema_mapping import FeatureGroupSpec, FeatureSpec
+from feature_repo.timestamps import utc
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,12 @@ def is_missing(value: Any) -> bool:
 
 def iso_event_time(moment: pd.Timestamp) -> str:
     """``yyyy-MM-dd'T'HH:mm:ss.SSSZ`` in UTC."""
-    moment = pd.Timestamp(moment)
-    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    moment = utc(moment)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def unix_seconds(moment: pd.Timestamp) -> str:
-    moment = pd.Timestamp(moment)
-    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
-    return repr(moment.timestamp())
+    return repr(utc(moment).timestamp())
 
 
 def event_seconds(event_time: str) -> float:

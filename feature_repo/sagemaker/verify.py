@@ -16,6 +16,7 @@ from feature_repo.sagemaker.aws import SageMakerClients
 from feature_repo.sagemaker.errors import AwsCallError, translated_errors
 from feature_repo.sagemaker.record_values import event_seconds, is_missing
 from feature_repo.sagemaker.schema_mapping import FeatureGroupSpec, FeatureSpec
+from feature_repo.timestamps import utc
 
 BATCH_GET_LIMIT = 100
 TIMESTAMP_SUFFIX = "__ts"  # Feast's OnlineResponse.to_dict(include_event_timestamps=True)
@@ -89,11 +90,7 @@ def _typed(text: str, feature: FeatureSpec) -> Any:
 
 def _same(feast_value: Any, typed: Any, feature: FeatureSpec) -> bool:
     if feature.value_kind == "timestamp":
-        feast_moment = pd.Timestamp(feast_value)
-        feast_moment = (
-            feast_moment.tz_localize("UTC") if feast_moment.tzinfo is None else feast_moment
-        )
-        return feast_moment == pd.Timestamp(typed)
+        return utc(feast_value) == pd.Timestamp(typed)
     if feature.value_kind == "boolean":
         return int(bool(feast_value)) == typed
     if feature.feature_type == "Fractional":

@@ -1,8 +1,21 @@
-"""Errors of online lookups: each says what was expected, or which store could not be reached."""
+"""Errors of online lookups: each says what was expected, or which store could not be reached.
+
+A store that cannot be reached raises ``OnlineStoreUnavailableError``, translated once per backend
+in ``feature_repo.online.errors`` and re-exported here for serving code.
+"""
 
 from __future__ import annotations
 
 from feature_repo.errors import FeatureStoreError
+from feature_repo.online.errors import OnlineStoreUnavailableError
+
+__all__ = [
+    "InvalidEntityError",
+    "MissingRequestDataError",
+    "OnlineStoreUnavailableError",
+    "ServingError",
+    "UnknownFeatureServiceError",
+]
 
 
 class ServingError(FeatureStoreError):
@@ -19,7 +32,3 @@ class InvalidEntityError(ServingError):
 
 class MissingRequestDataError(ServingError):
     """A request field that an on-demand view needs is absent."""
-
-
-class OnlineStoreUnavailableError(ServingError):
-    """The online store cannot be reached (or was never created)."""

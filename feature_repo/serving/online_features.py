@@ -13,7 +13,6 @@ status and the event time of the row it came from.
 from __future__ import annotations
 
 import gc
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,10 +25,10 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.type_map import feast_value_type_to_python_type
 from feast.value_type import ValueType
 
+from feature_repo.online.translation import online_store_errors
 from feature_repo.serving.errors import (
     InvalidEntityError,
     MissingRequestDataError,
-    OnlineStoreUnavailableError,
     UnknownFeatureServiceError,
 )
 
@@ -159,13 +158,10 @@ class OnlineFeatureReader:
             for feature in features
         ]
         entity_rows = [{key: row[key] for key in self.plan.join_keys} for row in rows]
-        try:
+        with online_store_errors(self.store):
             response = self.store.get_online_features(
                 features=refs, entity_rows=entity_rows, full_feature_names=True
             )
-        except Exception as error:  # translated when it is the store that failed
-            _raise_if_unreachable(self.store, error)
-            raise
         names = list(response.proto.metadata.feature_names.val)
         values: dict[str, list[FeatureValue]] = {}
         event_times: dict[tuple[int, int], datetime | None] = {}  # a view's features share theirs
@@ -327,42 +323,3 @@ def resolve_feature_view(store: FeatureStore, name: str):
         raise UnknownFeatureServiceError(
             f"Feature view '{name}' is not in the registry: run `feast apply`."
         ) from None
-
-
-def describe_online_store(store: FeatureStore) -> str:
-    """The online store as an operator finds it: type and endpoint or path."""
-    config = store.config.online_store
-    kind = getattr(config, "type", "online store")
-    for attribute in ("path", "connection_string", "endpoint_url", "region"):
-        where = getattr(config, attribute, None)
-        if where:
-            return f"{kind} online store at {where}"
-    return f"{kind} online store"
-
-
-def _raise_if_unreachable(store: FeatureStore, error: Exception) -> None:
-    unreachable: tuple[type[BaseException], ...] = (
-        sqlite3.OperationalError,
-        ConnectionError,
-        TimeoutError,
-    )
-    try:
-        import redis.exceptions
-
-        unreachable += (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-    except ImportError:
-        pass
-    try:
-        import botocore.exceptions
-
-        unreachable += (
-            botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectTimeoutError,
-        )
-    except ImportError:
-        pass
-    if isinstance(error, unreachable):
-        raise OnlineStoreUnavailableError(
-            f"Cannot read the {describe_online_store(store)}: {error}. Check that it is running and reachable, "
-            "and that `feast apply` and `feast materialize` have run against it."
-        ) from error

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from feature_repo.cli.instants import horizon_unless
+from feature_repo.cli.rendering import console, print_plain, print_table
 
 app = typer.Typer(
-    help="Mirror the feature views into SageMaker Feature Store (and run its emulator).",
+    help="Mirror the feature views into SageMaker Feature Store (the emulator: `sagemaker-emulator`).",
     no_args_is_help=True,
 )
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 ConfigOption = Annotated[
     Path | None,
@@ -39,35 +37,14 @@ ViewsOption = Annotated[
 
 
 def _context(config: Path | None, feature_store_yaml: Path | None):
+    """The Feast store, the SageMaker settings and clients a mirror command works with."""
     from feature_repo.sagemaker.aws import make_clients
     from feature_repo.sagemaker.config import load_settings
-    from feature_repo.store_operations import open_store
+    from feature_repo.store import open_store, require_applied
 
     settings = load_settings(config)
-    return open_store(config_path=feature_store_yaml), settings, make_clients(settings)
-
-
-def _run(action):
-    try:
-        from feature_repo.sagemaker.errors import SageMakerMirrorError
-    except ImportError as error:  # boto3 is an optional dependency
-        err_console.print(
-            f"[bold red]error:[/] {error}: install the extra with `pip install -e '.[sagemaker]'`."
-        )
-        raise typer.Exit(code=2) from None
-    try:
-        return action()
-    except SageMakerMirrorError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
-        raise typer.Exit(code=2) from None
-
-
-def _end(end: str | None):
-    import pandas as pd
-
-    from feature_repo.store_operations import data_horizon
-
-    return (pd.Timestamp(end, tz="UTC") if end else data_horizon()).to_pydatetime()
+    store = require_applied(open_store(config_path=feature_store_yaml))
+    return store, settings, make_clients(settings)
 
 
 @app.command("plan")
@@ -75,12 +52,9 @@ def plan(config: ConfigOption = None, feature_store_yaml: FeastYamlOption = None
     """Print what `apply` would change: create, add features, nothing, or an incompatible change (new version)."""
     from feature_repo.sagemaker.plan import plan_mirror
 
-    def run():
-        store, settings, clients = _context(config, feature_store_yaml)
-        for group_plan in plan_mirror(store, settings, clients):
-            console.print(group_plan.summary(), highlight=False, markup=False)
-
-    _run(run)
+    store, settings, clients = _context(config, feature_store_yaml)
+    for group_plan in plan_mirror(store, settings, clients):
+        print_plain(group_plan.summary())
 
 
 @app.command("apply")
@@ -89,15 +63,12 @@ def apply(config: ConfigOption = None, feature_store_yaml: FeastYamlOption = Non
     from feature_repo.sagemaker.apply import apply_plan
     from feature_repo.sagemaker.plan import Action, plan_mirror
 
-    def run():
-        store, settings, clients = _context(config, feature_store_yaml)
-        for group_plan in plan_mirror(store, settings, clients):
-            console.print(group_plan.summary(), highlight=False, markup=False)
-            apply_plan(group_plan, clients, settings)
-            if group_plan.action is not Action.UNCHANGED:
-                console.print(f"  done: {group_plan.group_name}", highlight=False)
-
-    _run(run)
+    store, settings, clients = _context(config, feature_store_yaml)
+    for group_plan in plan_mirror(store, settings, clients):
+        print_plain(group_plan.summary())
+        apply_plan(group_plan, clients, settings)
+        if group_plan.action is not Action.UNCHANGED:
+            console.print(f"  done: {group_plan.group_name}", highlight=False)
 
 
 @app.command("destroy")
@@ -105,15 +76,12 @@ def destroy(config: ConfigOption = None, feature_store_yaml: FeastYamlOption = N
     """Delete the feature groups this project created (tagged as such); others are left alone."""
     from feature_repo.sagemaker.apply import destroy as destroy_groups
 
-    def run():
-        store, settings, clients = _context(config, feature_store_yaml)
-        deleted = destroy_groups(clients, settings, store.project)
-        console.print(
-            "\n".join(f"deleted {name}" for name in deleted) or "no feature group of this project",
-            highlight=False,
-        )
-
-    _run(run)
+    store, settings, clients = _context(config, feature_store_yaml)
+    deleted = destroy_groups(clients, settings, store.project)
+    console.print(
+        "\n".join(f"deleted {name}" for name in deleted) or "no feature group of this project",
+        highlight=False,
+    )
 
 
 @app.command("ingest")
@@ -144,28 +112,27 @@ def ingest(
     """Send records from the Feast offline store to SageMaker with PutRecord."""
     from feature_repo.sagemaker.mirror import ingest_views
 
-    def run():
-        store, settings, clients = _context(config, feature_store_yaml)
-        results = ingest_views(
-            store,
-            settings,
-            clients,
-            _end(end),
-            view,
-            online,
-            history,
-            incremental,
-            resume,
-            progress,
+    store, settings, clients = _context(config, feature_store_yaml)
+    results = ingest_views(
+        store,
+        settings,
+        clients,
+        horizon_unless(end),
+        view,
+        online,
+        history,
+        incremental,
+        resume,
+        progress,
+    )
+    for result in results:
+        line = (
+            f"{result.group} ({result.target}): {result.sent:,} of {result.selected:,} records sent"
         )
-        for result in results:
-            line = f"{result.group} ({result.target}): {result.sent:,} of {result.selected:,} records sent"
-            if result.failed:
-                line += f", {len(result.failed):,} failed (report: {result.failure_report}; rerun with --resume)"
-            console.print(line, highlight=False)
-        return results
-
-    if any(result.failed for result in _run(run)):
+        if result.failed:
+            line += f", {len(result.failed):,} failed (report: {result.failure_report}; rerun with --resume)"
+        console.print(line, highlight=False)
+    if any(result.failed for result in results):
         raise typer.Exit(code=1)
 
 
@@ -189,18 +156,16 @@ def verify(
     """Compare SageMaker's online records with Feast's online values; exit 1 on any difference."""
     from feature_repo.sagemaker.mirror import verify_views
 
-    def run():
-        store, settings, clients = _context(config, feature_store_yaml)
-        return verify_views(store, settings, clients, _end(end), sample, seed, entity or [], view)
-
-    compared, differences = _run(run)
+    store, settings, clients = _context(config, feature_store_yaml)
+    compared, differences = verify_views(
+        store, settings, clients, horizon_unless(end), sample, seed, entity or [], view
+    )
     if not differences:
         console.print(f"no difference in {compared:,} entities", highlight=False)
         return
-    table = Table(title=f"{len(differences)} differences in {compared:,} entities")
-    for column in ("group", "record", "feature", "difference", "Feast", "SageMaker"):
-        table.add_column(column, overflow="fold")
-    for d in differences:
-        table.add_row(d.group, d.identifier, d.feature, d.kind, d.feast, d.sagemaker)
-    console.print(table)
+    print_table(
+        f"{len(differences)} differences in {compared:,} entities",
+        ("group", "record", "feature", "difference", "Feast", "SageMaker"),
+        [(d.group, d.identifier, d.feature, d.kind, d.feast, d.sagemaker) for d in differences],
+    )
     raise typer.Exit(code=1)

@@ -1,0 +1,129 @@
+"""Commands on the data: raw files, feature tables, their quality gate and their horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from feature_repo.cli.errors import USER_ERROR_EXIT_CODE
+from feature_repo.cli.instants import horizon_unless
+from feature_repo.cli.rendering import console, print_error
+from feature_repo.paths import data_location, features_dir, raw_dir
+
+app = typer.Typer()
+
+
+@app.command("generate-data")
+def generate_data(
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed and scale give the same files.")
+    ] = 42,
+    scale: Annotated[
+        float,
+        typer.Option(
+            help="Size as a multiple of the tutorial's (12,450 users, 223,971 transactions)."
+        ),
+    ] = 1.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for the raw files (default: data/raw).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Regenerate even if the same files are already there.")
+    ] = False,
+) -> None:
+    """Write users and transactions in the tutorial's format (CSV and Parquet)."""
+    from feature_repo.pipeline.errors import PipelineError
+    from feature_repo.pipeline.remote import publish_raw
+    from feature_repo.pipeline.write_raw import generate_raw_files
+
+    if scale <= 0:
+        raise PipelineError(f"--scale must be positive, got {scale}")
+    result = generate_raw_files(out or raw_dir(), seed=seed, scale=scale, force=force)
+    verb = "unchanged" if result.skipped else "wrote"
+    console.print(
+        f"{verb}: {result.users:,} users and {result.transactions:,} transactions in {result.directory}"
+    )
+    if out is None and publish_raw():
+        console.print(f"published the raw files to {data_location()}/raw")
+
+
+@app.command("build-features")
+def build_features(
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            help="Users file, CSV or Parquet (default: data/raw/users.parquet, else .csv)."
+        ),
+    ] = None,
+    transactions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Transactions file, CSV or Parquet (default: data/raw/transactions.parquet, else .csv)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for the feature tables (default: data/features).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Rebuild even if inputs and code are unchanged.")
+    ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="duckdb (one machine) or spark (order statistics on the Spark of profiles/spark, or SPARK_CONF_DIR)."
+        ),
+    ] = "duckdb",
+) -> None:
+    """Validate the raw data and write the feature tables read by the Feast sources."""
+    from feature_repo.pipeline.build import build_feature_files
+    from feature_repo.pipeline.raw_data import raw_file
+    from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
+
+    fetch_raw_if_missing()
+    users_path = users or raw_file(raw_dir(), "users")
+    transactions_path = transactions or raw_file(raw_dir(), "transactions")
+    console.print(f"reading {users_path} and {transactions_path}")
+    result = build_feature_files(
+        users_path, transactions_path, out or features_dir(), force=force, engine=engine
+    )
+    published = out is None and publish_features()
+    verb = "unchanged" if result.skipped else "wrote"
+    for name, rows in result.rows.items():
+        console.print(f"{verb}: {name} ({rows:,} rows)")
+    console.print(f"data complete up to {result.horizon.isoformat()}")
+    if published:
+        console.print(f"published the feature tables to {data_location()}/features")
+
+
+@app.command("data-horizon")
+def data_horizon() -> None:
+    """Print the instant up to which the feature tables are complete (ISO-8601, for `feast materialize-incremental`)."""
+    from feature_repo.horizon import data_horizon as horizon
+
+    print(horizon().strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+@app.command("check-quality")
+def check_quality(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Instant the data must be fresh at (ISO-8601, or 'now'; default: the data horizon)."
+        ),
+    ] = None,
+) -> None:
+    """Check the feature tables against their expectations; exit 2 with a report if any fails (run before materializing)."""
+    import pandas as pd
+
+    from feature_repo.pipeline.build import read_feature_tables
+    from feature_repo.quality.gate import check_tables
+
+    report = check_tables(
+        read_feature_tables(features_dir()), as_of=pd.Timestamp(horizon_unless(as_of))
+    )
+    if not report.passed:
+        print_error(report.render())
+        raise typer.Exit(code=USER_ERROR_EXIT_CODE)
+    console.print(report.render())
