@@ -6,7 +6,11 @@ DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
 export PYTHONWARNINGS ?= ignore::RuntimeWarning,ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: demo test bench require-redis lint install install-dev catalogue clean serve ui scoring-service
+# Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
+TEST_WORKERS ?= 3
+
+.PHONY: demo test test-fast bench require-redis require-java require-chromium lint install \
+	install-dev catalogue clean serve ui ui-screenshot scoring-service
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,25 +37,51 @@ demo: install
 	$(DFS) show-training-frame
 	$(DFS) show-online
 
-## Everything the tests need, then the tests. The store tests start redis-server themselves.
-test: install-dev require-redis
-	$(BIN)/pytest
+## Everything the tests need, then the tests, in parallel. The tests start their servers themselves
+## (redis-server, a Redis Cluster, moto, the SageMaker emulator, feast ui + Chromium, local Spark).
+test: install-dev require-redis require-java require-chromium
+	$(BIN)/pytest -n $(TEST_WORKERS)
+
+## The unit tests only: no built data, server, browser or Spark (seconds, not minutes).
+test-fast: install-dev
+	$(BIN)/pytest -n 0 -m "not integration"
 
 ## Issue 7's figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
 ## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
 bench: install-dev require-redis
 	$(BIN)/delivery-fs-bench $(BENCH_ARGS)
 
-## redis-server and redis-cli from the system package: installed here when missing and we are root.
+# $(call require-program,COMMAND,DEBIAN PACKAGE,WHAT NEEDS IT): fine when COMMAND is on the PATH;
+# else installed with apt-get when we are root, else a clear error.
+define require-program
+@command -v $(1) >/dev/null || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+    echo "installing $(2) for $(3)"; \
+    apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "error: \`$(1)\` is required by $(3) and was not found."; \
+    echo "       Debian/Ubuntu: sudo apt-get install -y $(2)"; \
+    exit 1; \
+  fi; }
+endef
+
+## redis-server and redis-cli (Debian's redis-server package) for the store tests.
 require-redis:
-	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
-	  else \
-	    echo "error: redis-server and redis-cli are required by the store tests (Redis and Redis Cluster)."; \
-	    echo "       Debian/Ubuntu: sudo apt-get install -y redis-server"; \
-	    exit 1; \
-	  fi; }
+	$(call require-program,redis-server,redis-server,the store tests (Redis and Redis Cluster))
+	$(call require-program,redis-cli,redis-server,the store tests (Redis Cluster))
+
+## Java 17 or newer for the Spark tests (PySpark 4 runs on the JVM).
+require-java:
+	$(call require-program,java,openjdk-17-jre-headless,the Spark tests)
+	@version=$$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'); \
+	[ "$${version%%.*}" -ge 17 ] 2>/dev/null || { \
+	  echo "error: the Spark tests need Java 17 or newer; \`java\` is version $${version:-unknown}."; \
+	  echo "       Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless (and put it first on the PATH)"; \
+	  exit 1; }
+
+## Headless Chromium (Debian's chromium package) for the UI test and `make ui-screenshot`.
+require-chromium:
+	$(call require-program,chromium,chromium,the UI test and make ui-screenshot)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -65,6 +95,10 @@ serve: install
 
 ui: install
 	$(FEAST) ui -h 127.0.0.1 -p 8888
+
+## docs/feast-ui.png, the README's picture of Feast's UI on the demo's store (after `make demo`).
+ui-screenshot: install-dev require-chromium
+	$(BIN)/python -m devtools.ui_screenshot
 
 scoring-service: install
 	$(BIN)/uvicorn feature_repo.serving.scoring_service:app --host 127.0.0.1 --port 8000

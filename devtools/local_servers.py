@@ -28,7 +28,6 @@ from feature_repo.paths import REPO_ROOT
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 20
 BIN_DIR = Path(sys.executable).parent
-MOTO_SERVER = BIN_DIR / "moto_server"
 
 
 def _port_is_free(port: int) -> bool:
@@ -52,9 +51,11 @@ def free_port() -> int:
 
 
 def require_program(name: str) -> str:
-    """The path of a program the tests need; fails (never skips) when it is missing."""
-    path = shutil.which(name) or (str(MOTO_SERVER) if name == "moto_server" else None)
-    if not path or not Path(path).exists():
+    """The path of a program the tests need, this environment's own first (moto_server); fails
+    (never skips) when it is missing."""
+    own = BIN_DIR / name
+    path = str(own) if own.exists() else shutil.which(name)
+    if not path:
         raise RuntimeError(
             f"`{name}` is required by the store tests and was not found. "
             "redis-server and redis-cli: `apt-get install -y redis-server`; "
@@ -181,7 +182,11 @@ class MotoServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+                self.process.kill()
+                self.process.wait(timeout=10)
 
 
 def start_emulator(

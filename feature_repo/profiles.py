@@ -76,33 +76,3 @@ def source_kind(config_path: Path | None = None) -> str:
         return "file"
     offline = (yaml.safe_load(path.read_text()) or {}).get("offline_store") or {}
     return "spark" if isinstance(offline, dict) and offline.get("type") == "spark" else "file"
-
-
-PROFILE_FILES = {
-    "sqlite": DEFAULT_CONFIG,
-    "redis": REPO_ROOT / "profiles" / "feature_store.redis.yaml",
-    "redis_cluster": REPO_ROOT / "profiles" / "feature_store.redis_cluster.yaml",
-    "dynamodb": REPO_ROOT / "profiles" / "feature_store.aws.yaml",
-    "spark": REPO_ROOT / "profiles" / "feature_store.spark.yaml",
-}
-
-
-def profile_config(profile: str, directory: Path, variables: dict[str, str], project: str) -> Path:
-    """The profile's file with its ``${VAR}`` filled in, a project of its own (a test's, the
-    benchmark's), and local registry and SQLite files in ``directory`` (an S3 registry stays where
-    the profile puts it)."""
-    text = PROFILE_FILES[profile].read_text()
-    for name, value in variables.items():
-        text = text.replace(f"${{{name}}}", value)
-    unset = [line for line in text.splitlines() if "${" in line.split("#", 1)[0]]
-    if unset:
-        raise ProfileError(f"variables left unset in the {profile} profile: {unset}")
-    config = yaml.safe_load(text)
-    config["project"] = project
-    if not config["registry"]["path"].startswith("s3://"):
-        config["registry"]["path"] = str(directory / "registry.db")
-    if config["online_store"]["type"] == "sqlite":
-        config["online_store"]["path"] = str(directory / "online_store.db")
-    path = directory / f"feature_store.{profile}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path

@@ -2,6 +2,12 @@
 
 ``DELIVERY_FS_DATA_DIR`` is set before anything imports the Feast definitions, whose source
 paths are computed at import time.
+
+The tests run in parallel (pytest-xdist; which test runs where: ``tests/scheduling.py``).
+One run shares one directory (``RUN_DIR``, created by the first process that imports this file and
+handed to the workers through the environment): the data is generated and built there once, under a
+file lock. Each process has its own ``SESSION_DIR`` inside it, with its copy of that data and the
+servers and stores it starts: session-scoped fixtures are per worker.
 """
 
 from __future__ import annotations
@@ -13,8 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
-SESSION_DIR = Path(tempfile.mkdtemp(prefix="delivery-fs-tests-"))
+RUN_DIR_ENV = "DELIVERY_FS_TEST_RUN_DIR"
+RUN_DIR = Path(os.environ.get(RUN_DIR_ENV) or tempfile.mkdtemp(prefix="delivery-fs-tests-"))
+os.environ[RUN_DIR_ENV] = str(RUN_DIR)  # the xdist workers, started later, inherit it
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+SESSION_DIR = RUN_DIR / WORKER  # this process's data, servers and stores
+SESSION_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["DELIVERY_FS_DATA_DIR"] = str(SESSION_DIR / "data")
 # Dummy credentials for the moto stand-in (never real ones), and its endpoints once it runs.
 TEST_AWS_ENV = {
@@ -29,6 +41,11 @@ for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
 
 from feature_repo.paths import features_dir, raw_dir  # noqa: E402
 from tests.cli_runner import run_cli  # noqa: E402
+from tests.scheduling import (  # noqa: E402, F401 - hooks: markers and worker groups
+    pytest_collection_modifyitems,
+    pytest_itemcollected,
+    pytest_xdist_make_scheduler,
+)
 
 TEST_SEED = 20240611
 TEST_SCALE = 0.1  # 1,245 users, about 22,400 transactions
@@ -36,16 +53,31 @@ TEST_BUCKET = "delivery-fs-tests"
 AWS_PREFIX = "offline"
 
 
-def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(SESSION_DIR, ignore_errors=True)
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_unconfigure(config):
+    if not _is_worker(config):
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def built_data() -> Path:
-    """Raw data and feature tables generated with the real CLI into the session's data directory."""
-    run_cli("delivery-fs", "generate-data", "--seed", str(TEST_SEED), "--scale", str(TEST_SCALE))
-    run_cli("delivery-fs", "build-features")
-    return SESSION_DIR / "data"
+    """Raw data and feature tables generated with the real CLI, copied into this process's data
+    directory. They are built once per run: the first worker builds them, the others wait for the
+    lock and copy them, so that no worker sees files that another one is writing."""
+    shared = RUN_DIR / "built"
+    with FileLock(RUN_DIR / "built.lock"):
+        if not (RUN_DIR / "built.done").exists():
+            env = {"DELIVERY_FS_DATA_DIR": str(shared)}
+            seed, scale = str(TEST_SEED), str(TEST_SCALE)
+            run_cli("delivery-fs", "generate-data", "--seed", seed, "--scale", scale, env=env)
+            run_cli("delivery-fs", "build-features", env=env)
+            (RUN_DIR / "built.done").touch()
+    data = SESSION_DIR / "data"
+    shutil.copytree(shared, data)
+    return data
 
 
 @pytest.fixture(scope="session")
