@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> None:
                 del waiting[name]
         time.sleep(0.3)
     if waiting:
-        print(f"error: not listening after {STARTUP_SECONDS} s: {', '.join(waiting)}", file=sys.stderr)
+        print(
+            f"error: not listening after {STARTUP_SECONDS} s: {', '.join(waiting)}", file=sys.stderr
+        )
         stop(code=1)
     print(
         f"secured servers ready: feature server http://{args.host}:{args.online_port}, "

@@ -77,7 +77,9 @@ class Servers:
     registry_port: int
 
 
-def client_config(directory: Path, servers: Servers, issuer: str, identity: str, secret: str) -> Path:
+def client_config(
+    directory: Path, servers: Servers, issuer: str, identity: str, secret: str
+) -> Path:
     """profiles/feature_store.secure_client.yaml for one identity."""
     config = _filled(CLIENT_PROFILE, {
         "DELIVERY_FS_REGISTRY_SERVER": f"{LOOPBACK}:{servers.registry_port}",

@@ -35,14 +35,19 @@ from feast.permissions.policy import RoleBasedPolicy
 import feature_repo.definitions as definitions_package
 from feature_repo.definitions.tags import carries_personal_data
 
-SERVING, DATA_SCIENTIST, PII_READER, ADMIN = "serving", "data-scientist", "pii-reader", "admin"
+SERVING, DATA_SCIENTIST, PII_READER, ADMIN = (
+    "serving",
+    "data-scientist",
+    "pii-reader",
+    "admin",
+)
 ROLES = (SERVING, DATA_SCIENTIST, PII_READER, ADMIN)
 SERVED_SERVICES = ("checkout_model_v1", "churn_model_v1")
 READ_ONLINE, READ_OFFLINE = AuthzedAction.READ_ONLINE, AuthzedAction.READ_OFFLINE
 VIEW_TYPES = [FeatureView, OnDemandFeatureView]
 
 
-def _definitions() -> dict[str, object]:
+def definitions_by_name() -> dict[str, object]:
     """Every view and service of the definitions' modules, by name."""
     found: dict[str, object] = {}
     for module_info in pkgutil.iter_modules(definitions_package.__path__):
@@ -67,80 +72,102 @@ def _patterns(names) -> list[str]:
     return [re.escape(name) for name in sorted(names)] or ["(?!)"]
 
 
-_objects = _definitions()
-_views = {n: o for n, o in _objects.items() if not isinstance(o, FeatureService)}
-_services = {n: o for n, o in _objects.items() if isinstance(o, FeatureService)}
-PERSONAL_VIEWS = sorted(n for n, v in _views.items() if carries_personal_data(v.tags))
-OTHER_VIEWS = sorted(n for n in _views if n not in PERSONAL_VIEWS)
-SERVED_VIEWS = sorted(
-    {p.name for s in SERVED_SERVICES if s in _services for p in _services[s].feature_view_projections}
-    & set(OTHER_VIEWS)
-)
-PERSONAL_SERVICES = sorted(n for n, s in _services.items() if _service_is_personal(s, _views))
-OTHER_SERVICES = sorted(n for n in _services if n not in PERSONAL_SERVICES)
+def permissions_for(objects: dict[str, object]) -> list[Permission]:
+    """The permissions for these views and services (by name), sorted by their tags."""
+    views = {n: o for n, o in objects.items() if not isinstance(o, FeatureService)}
+    services = {n: o for n, o in objects.items() if isinstance(o, FeatureService)}
+    personal_views = sorted(n for n, v in views.items() if carries_personal_data(v.tags))
+    other_views = sorted(n for n in views if n not in personal_views)
+    served_views = sorted(
+        {
+            p.name
+            for s in SERVED_SERVICES
+            if s in services
+            for p in services[s].feature_view_projections
+        }
+        & set(other_views)
+    )
+    personal_services = sorted(n for n, s in services.items() if _service_is_personal(s, views))
+    other_services = sorted(n for n in services if n not in personal_services)
 
-describe_definitions = Permission(
-    name="describe-definitions",
-    types=ALL_RESOURCE_TYPES,
-    actions=[AuthzedAction.DESCRIBE],
-    policy=RoleBasedPolicy(roles=list(ROLES)),
-)
-admin_manages_definitions = Permission(
-    name="admin-manages-definitions",
-    types=ALL_RESOURCE_TYPES,
-    actions=[*CRUD, AuthzedAction.WRITE_ONLINE, AuthzedAction.WRITE_OFFLINE],
-    policy=RoleBasedPolicy(roles=[ADMIN]),
-)
-admin_reads_sources = Permission(  # materialization through the offline server reads the sources
-    name="admin-reads-sources",
-    types=[DataSource],
-    actions=[READ_OFFLINE],
-    policy=RoleBasedPolicy(roles=[ADMIN]),
-)
-pii_reader_reads_personal_views = Permission(
-    name="pii-reader-reads-personal-views",
-    types=VIEW_TYPES,
-    name_patterns=_patterns(PERSONAL_VIEWS),
-    actions=[READ_ONLINE, READ_OFFLINE],
-    policy=RoleBasedPolicy(roles=[PII_READER]),
-)
-pii_reader_reads_personal_services = Permission(
-    name="pii-reader-reads-personal-services",
-    types=[FeatureService],
-    name_patterns=_patterns(PERSONAL_SERVICES),
-    actions=[READ_ONLINE],
-    policy=RoleBasedPolicy(roles=[PII_READER]),
-)
-data_scientist_reads_other_views = Permission(
-    name="data-scientist-reads-non-personal-views",
-    types=VIEW_TYPES,
-    name_patterns=_patterns(OTHER_VIEWS),
-    actions=[READ_ONLINE, READ_OFFLINE],
-    policy=RoleBasedPolicy(roles=[DATA_SCIENTIST]),
-)
-data_scientist_reads_other_services = Permission(
-    name="data-scientist-reads-non-personal-services",
-    types=[FeatureService],
-    name_patterns=_patterns(OTHER_SERVICES),
-    actions=[READ_ONLINE],
-    policy=RoleBasedPolicy(roles=[DATA_SCIENTIST]),
-)
-serving_reads_served_views_online = Permission(
-    name="serving-reads-served-views-online",
-    types=VIEW_TYPES,
-    name_patterns=_patterns(SERVED_VIEWS),
-    actions=[READ_ONLINE],
-    policy=RoleBasedPolicy(roles=[SERVING]),
-)
-serving_reads_served_services_online = Permission(
-    name="serving-reads-served-services-online",
-    types=[FeatureService],
-    name_patterns=_patterns(set(SERVED_SERVICES) & set(OTHER_SERVICES)),
-    actions=[READ_ONLINE],
-    policy=RoleBasedPolicy(roles=[SERVING]),
-)
+    describe_definitions = Permission(
+        name="describe-definitions",
+        types=ALL_RESOURCE_TYPES,
+        actions=[AuthzedAction.DESCRIBE],
+        policy=RoleBasedPolicy(roles=list(ROLES)),
+    )
+    admin_manages_definitions = Permission(
+        name="admin-manages-definitions",
+        types=ALL_RESOURCE_TYPES,
+        actions=[*CRUD, AuthzedAction.WRITE_ONLINE, AuthzedAction.WRITE_OFFLINE],
+        policy=RoleBasedPolicy(roles=[ADMIN]),
+    )
+    admin_reads_sources = (
+        Permission(  # materialization through the offline server reads the sources
+            name="admin-reads-sources",
+            types=[DataSource],
+            actions=[READ_OFFLINE],
+            policy=RoleBasedPolicy(roles=[ADMIN]),
+        )
+    )
+    pii_reader_reads_personal_views = Permission(
+        name="pii-reader-reads-personal-views",
+        types=VIEW_TYPES,
+        name_patterns=_patterns(personal_views),
+        actions=[READ_ONLINE, READ_OFFLINE],
+        policy=RoleBasedPolicy(roles=[PII_READER]),
+    )
+    pii_reader_reads_personal_services = Permission(
+        name="pii-reader-reads-personal-services",
+        types=[FeatureService],
+        name_patterns=_patterns(personal_services),
+        actions=[READ_ONLINE],
+        policy=RoleBasedPolicy(roles=[PII_READER]),
+    )
+    data_scientist_reads_other_views = Permission(
+        name="data-scientist-reads-non-personal-views",
+        types=VIEW_TYPES,
+        name_patterns=_patterns(other_views),
+        actions=[READ_ONLINE, READ_OFFLINE],
+        policy=RoleBasedPolicy(roles=[DATA_SCIENTIST]),
+    )
+    data_scientist_reads_other_services = Permission(
+        name="data-scientist-reads-non-personal-services",
+        types=[FeatureService],
+        name_patterns=_patterns(other_services),
+        actions=[READ_ONLINE],
+        policy=RoleBasedPolicy(roles=[DATA_SCIENTIST]),
+    )
+    serving_reads_served_views_online = Permission(
+        name="serving-reads-served-views-online",
+        types=VIEW_TYPES,
+        name_patterns=_patterns(served_views),
+        actions=[READ_ONLINE],
+        policy=RoleBasedPolicy(roles=[SERVING]),
+    )
+    serving_reads_served_services_online = Permission(
+        name="serving-reads-served-services-online",
+        types=[FeatureService],
+        name_patterns=_patterns(set(SERVED_SERVICES) & set(other_services)),
+        actions=[READ_ONLINE],
+        policy=RoleBasedPolicy(roles=[SERVING]),
+    )
+    return [
+        describe_definitions,
+        admin_manages_definitions,
+        admin_reads_sources,
+        pii_reader_reads_personal_views,
+        pii_reader_reads_personal_services,
+        data_scientist_reads_other_views,
+        data_scientist_reads_other_services,
+        serving_reads_served_views_online,
+        serving_reads_served_services_online,
+    ]
 
-PERMISSIONS = [
+
+PERMISSIONS = permissions_for(definitions_by_name())
+# Module-level names: `feast apply` collects the Permission objects it finds in the module.
+(
     describe_definitions,
     admin_manages_definitions,
     admin_reads_sources,
@@ -150,4 +177,4 @@ PERMISSIONS = [
     data_scientist_reads_other_services,
     serving_reads_served_views_online,
     serving_reads_served_services_online,
-]
+) = PERMISSIONS
