@@ -59,9 +59,9 @@ def resources_read_by(store: FeatureStore, service_name: str) -> list[FeastObjec
             continue
         seen.add(name)
         try:
-            resources.append(store.get_feature_view(name, allow_cache=True))
+            resources.append(store.get_feature_view(name, allow_registry_cache=True))
         except FeastObjectNotFoundException:
-            view = store.get_on_demand_feature_view(name, allow_cache=True)
+            view = store.get_on_demand_feature_view(name, allow_registry_cache=True)
             resources.append(view)
             pending += [p.name for p in view.source_feature_view_projections.values()]
     return [*resources, service]
