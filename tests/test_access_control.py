@@ -332,3 +332,31 @@ def test_compass_figures():
     for role, figures in COMPASS.items():
         print(f"compass {role}: {figures}")
     assert sum(f["leaks"] for f in COMPASS.values()) == 0
+
+
+def test_offline_server_rejects_the_same_tokens(servers, provider, access_dir, users, horizon):
+    """The definitions come from the registry file here, so only the offline server judges the token."""
+    import yaml
+
+    from tests.access_setup import PROJECT
+
+    def training_rows(token: str, number: int) -> pd.DataFrame:
+        config = access_dir / f"offline-token-{number}.yaml"
+        config.write_text(yaml.safe_dump({
+            "project": PROJECT, "provider": "local", "entity_key_serialization_version": 3,
+            "registry": {"registry_type": "file", "path": str(access_dir / "registry.db")},
+            "online_store": {"type": "remote", "path": servers.online_url},
+            "offline_store": {"type": "remote", "host": "127.0.0.1", "port": servers.offline_port},
+            "auth": {"type": "oidc", "token": token},
+        }))  # fmt: skip
+        store = FeatureStore(repo_path=str(REPO_ROOT), fs_yaml_file=config)
+        return _offline(store, FEATURES["user_order_stats"], users, horizon)
+
+    valid = training_rows(_provider_token(provider, "data-scientist"), 0)
+    assert len(valid) == len(users) and "order_count_30d" in valid.columns
+    for number, (case, token) in enumerate(_bad_tokens(provider).items(), start=1):
+        if token is None:
+            continue
+        with pytest.raises(Exception) as raised:  # noqa: B017 - Arrow Flight's error classes vary
+            training_rows(token, number)
+        assert "Invalid token" in str(raised.value), f"{case}: {raised.value}"

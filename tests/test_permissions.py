@@ -62,7 +62,11 @@ def test_a_new_view_is_covered_by_its_tag_without_editing_the_permissions(tags, 
 def test_a_service_reading_a_personal_view_needs_pii_reader():
     objects = definitions_by_name()
     profile = objects["user_profile"]
-    service = FeatureService(name="new_service", features=[profile[["service_type"]]], tags={})
+    service = FeatureService(
+        name="new_service",
+        features=[profile[["service_type"]]],
+        tags=view_tags(personal_data=False),  # the service's own tag is overruled by its view's
+    )
     permissions = permissions_for({**objects, service.name: service})
     assert _readers(permissions, service, READ_ONLINE) == {"pii-reader"}
 
