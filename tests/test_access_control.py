@@ -2,7 +2,9 @@
 one client per role, each with its own token; every answer is compared with a direct local read.
 
 The matrix (role x operation) is the specification: what each role may do follows from
-feature_repo/definitions/permissions.py, written out again here by hand.
+feature_repo/definitions/permissions.py, written out again here by hand. (Longer than our usual
+module: the role matrix, the token tests and the scoring service share one set of servers, which
+module-scoped fixtures start once; set-up helpers live in tests/access_setup.py.)
 """
 
 from __future__ import annotations
