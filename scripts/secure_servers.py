@@ -37,6 +37,13 @@ def _commands(config: str, host: str, online: int, offline: int, registry: int) 
 
 
 def _refuse_unsafe(config: Path) -> None:
+    from feature_repo.profiles import missing_variables
+
+    missing = missing_variables(config)
+    if missing:
+        sys.exit(
+            f"error: {config} uses {', '.join(missing)}: export them (README, access control)."
+        )
     if os.environ.get("INTRA_COMMUNICATION_BASE64"):
         sys.exit(
             "error: INTRA_COMMUNICATION_BASE64 is set: Feast 0.67 then accepts an unsigned token "
