@@ -108,3 +108,9 @@ catalogue: install
 
 clean:
 	rm -rf data/raw data/features data/registry.db data/online_store.db
+
+## Feast's feature, offline and registry servers behind OIDC (profiles/feature_store.secure.yaml;
+## README "Access control"), on 127.0.0.1: SECURE_SERVERS_ARGS="--host 0.0.0.0" to listen wider.
+.PHONY: secure-servers
+secure-servers: install
+	$(BIN)/python scripts/secure_servers.py $(SECURE_SERVERS_ARGS)

@@ -21,3 +21,12 @@ def field_tags(personal_data: bool = False, window: str = "", known_at: str = ""
 def feature_tags(feature: str, description: str, known_at: str) -> dict[str, str]:
     """View-level tags describing one feature (for on-demand views, whose fields cannot carry them)."""
     return {f"feature.{feature}.description": description, f"feature.{feature}.known_at": known_at}
+
+
+def carries_personal_data(tags: dict[str, str]) -> bool:
+    """Whether an object with these tags must be treated as personal data.
+
+    Only an explicit ``personal_data: false`` clears an object: a missing or misspelt tag counts
+    as personal, so a new definition is protected until someone says otherwise.
+    """
+    return tags.get("personal_data", "").strip().lower() != "false"

@@ -15,9 +15,10 @@ import math
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
+from feature_repo.serving.auth import checkout_caller
 from feature_repo.serving.checkout import CheckoutFeatures, checkout_reader, features_for_checkout
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
 from feature_repo.serving.online_features import freeze_long_lived_objects
@@ -65,7 +66,7 @@ async def _lifespan(app: FastAPI):
 app = FastAPI(title="Checkout scoring (example)", lifespan=_lifespan)
 
 
-@app.post("/score/checkout", response_model=CheckoutScore)
+@app.post("/score/checkout", response_model=CheckoutScore, dependencies=[Depends(checkout_caller)])
 def score_checkout(request: CheckoutRequest) -> CheckoutScore:
     try:
         features = features_for_checkout(request.user_id, request.cart_amount, now=request.as_of)

@@ -1,0 +1,107 @@
+"""Who is calling the scoring service, and may they read what it serves.
+
+The service reads the online store with its own credentials, so Feast's servers never see the
+caller. This module applies the same rules before any lookup: with a profile whose ``auth`` is
+``oidc`` (profiles/feature_store.secure.yaml), a request needs ``Authorization: Bearer <token>``;
+the token is validated by Feast's own OIDC parser (the provider's discovery document and keys,
+audience, issuer, expiry), and the caller's roles must pass the registry's permissions for
+``READ_ONLINE`` on the feature service AND on every view it reads (Feast's feature server checks
+only the service; here a caller needs the roles of each part, e.g. ``serving`` for the order
+statistics and ``pii-reader`` for the profile). With ``auth: no_auth`` (the default profile, for
+local use) every caller is let through.
+
+    @app.post("/score/checkout")
+    def score(..., caller: User | None = Depends(checkout_caller)): ...
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import HTTPException, Request
+from feast import FeatureStore
+from feast.errors import FeastObjectNotFoundException, FeastPermissionError
+from feast.feast_object import FeastObject
+from feast.permissions.action import AuthzedAction
+from feast.permissions.auth.oidc_token_parser import OidcTokenParser
+from feast.permissions.enforcer import enforce_policy
+from feast.permissions.user import User
+from starlette.authentication import AuthenticationError
+
+from feature_repo.serving.checkout import CHECKOUT_SERVICE
+
+BEARER = "bearer "
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@lru_cache(maxsize=1)
+def _store() -> FeatureStore:
+    from feature_repo.store_operations import open_store
+
+    return open_store()
+
+
+@lru_cache(maxsize=1)
+def _token_parser(store: FeatureStore) -> OidcTokenParser | None:
+    auth = store.config.auth_config
+    return OidcTokenParser(auth_config=auth) if auth.type == "oidc" else None
+
+
+def resources_read_by(store: FeatureStore, service_name: str) -> list[FeastObject]:
+    """Every view the service's online lookup reads (on-demand views' sources too), then the service."""
+    service = store.get_feature_service(service_name, allow_cache=True)
+    resources: list[FeastObject] = []
+    pending = [p.name for p in service.feature_view_projections]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            resources.append(store.get_feature_view(name, allow_registry_cache=True))
+        except FeastObjectNotFoundException:
+            view = store.get_on_demand_feature_view(name, allow_registry_cache=True)
+            resources.append(view)
+            pending += [p.name for p in view.source_feature_view_projections.values()]
+    return [*resources, service]
+
+
+async def authorized_caller(
+    request: Request, service_name: str, store: FeatureStore | None = None
+) -> User | None:
+    """The validated caller, once it may read ``service_name`` online; None without auth.
+
+    Raises HTTP 401 for a missing or invalid token, 403 naming the resource and the roles it needs.
+    """
+    store = store or _store()
+    parser = _token_parser(store)
+    if parser is None:
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith(BEARER):
+        raise HTTPException(
+            401,
+            "missing bearer token: send `Authorization: Bearer <access token>` issued by the "
+            "identity provider configured in the profile's `auth` section",
+            headers=CHALLENGE,
+        )
+    try:
+        user = await parser.user_details_from_access_token(header[len(BEARER) :].strip())
+    except AuthenticationError as error:
+        raise HTTPException(401, f"invalid access token: {error}", headers=CHALLENGE) from error
+    try:
+        enforce_policy(
+            permissions=store.list_permissions(allow_cache=True),
+            user=user,
+            resources=resources_read_by(store, service_name),
+            actions=[AuthzedAction.READ_ONLINE],
+        )
+    except FeastPermissionError as error:
+        raise HTTPException(403, f"{user.username} (roles {user.roles}): {error}") from error
+    return user
+
+
+async def checkout_caller(request: Request) -> User | None:
+    """FastAPI dependency of the checkout endpoint."""
+    return await authorized_caller(request, CHECKOUT_SERVICE)

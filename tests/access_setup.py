@@ -1,0 +1,124 @@
+"""Set-up of the access-control tests: an OIDC provider with one client per role, the secured
+profile made concrete for a test directory, the three Feast servers, and one client per identity."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from devtools.local_servers import LOOPBACK, free_port
+from devtools.oidc import DISCOVERY_PATH, ProviderSetup
+from feature_repo.paths import REPO_ROOT
+
+RESOURCE = "feast"  # the client id whose roles Feast reads: resource_access.feast.roles
+PROJECT = "delivery_access"
+SECURE_PROFILE = REPO_ROOT / "profiles" / "feature_store.secure.yaml"
+CLIENT_PROFILE = REPO_ROOT / "profiles" / "feature_store.secure_client.yaml"
+# identity (a client at the provider) -> the roles the provider puts in its tokens
+IDENTITIES = {
+    "serving": ["serving"],
+    "data-scientist": ["data-scientist"],
+    "pii-reader": ["pii-reader"],
+    "admin": ["admin"],
+    "checkout-service": ["serving", "pii-reader"],
+}
+OTHER_AUDIENCE = "another-api"
+
+
+def provider_setup() -> ProviderSetup:
+    """A fresh key and secrets, made now; one client per identity and one for another API."""
+    clients = {name: {"secret": secrets.token_urlsafe(24), "roles": roles}
+               for name, roles in IDENTITIES.items()}  # fmt: skip
+    clients["other-api-client"] = {
+        "secret": secrets.token_urlsafe(24),
+        "roles": ["serving", "data-scientist", "pii-reader", "admin"],
+        "audience": OTHER_AUDIENCE,
+    }
+    return ProviderSetup(resource=RESOURCE, clients=clients)
+
+
+def _filled(profile: Path, variables: dict[str, str]) -> dict:
+    text = profile.read_text()
+    for name, value in variables.items():
+        text = text.replace(f"${{{name}}}", value)
+    assert "${" not in "\n".join(line.split("#")[0] for line in text.splitlines()), text
+    return yaml.safe_load(text)
+
+
+def server_config(directory: Path, issuer: str) -> Path:
+    """profiles/feature_store.secure.yaml for this provider, with stores in ``directory``."""
+    config = _filled(SECURE_PROFILE, {
+        "DELIVERY_FS_OIDC_DISCOVERY_URL": issuer + DISCOVERY_PATH,
+        "DELIVERY_FS_OIDC_CLIENT_ID": RESOURCE,
+        "DELIVERY_FS_OIDC_AUDIENCE": RESOURCE,
+        "DELIVERY_FS_OIDC_ISSUER": issuer,
+    })  # fmt: skip
+    config["project"] = PROJECT
+    config["registry"]["path"] = str(directory / "registry.db")
+    config["online_store"]["path"] = str(directory / "online_store.db")
+    path = directory / "feature_store.secure.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@dataclass(frozen=True)
+class Servers:
+    online_url: str
+    offline_port: int
+    registry_port: int
+
+
+def client_config(
+    directory: Path, servers: Servers, issuer: str, identity: str, secret: str
+) -> Path:
+    """profiles/feature_store.secure_client.yaml for one identity."""
+    config = _filled(CLIENT_PROFILE, {
+        "DELIVERY_FS_REGISTRY_SERVER": f"{LOOPBACK}:{servers.registry_port}",
+        "DELIVERY_FS_FEATURE_SERVER": servers.online_url,
+        "DELIVERY_FS_OFFLINE_SERVER_HOST": LOOPBACK,
+        "DELIVERY_FS_OFFLINE_SERVER_PORT": str(servers.offline_port),
+        "DELIVERY_FS_OIDC_DISCOVERY_URL": issuer + DISCOVERY_PATH,
+        "DELIVERY_FS_OIDC_CLIENT_ID": identity,
+        "DELIVERY_FS_OIDC_CLIENT_SECRET": secret,
+    })  # fmt: skip
+    config["project"] = PROJECT
+    path = directory / f"client.{identity}.yaml"
+    path.touch(mode=0o600)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@contextlib.contextmanager
+def secure_servers(config: Path, log: Path) -> Iterator[Servers]:
+    """scripts/secure_servers.py (what `make secure-servers` runs) on free loopback ports."""
+    online, offline, registry = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "INTRA_COMMUNICATION_BASE64"}
+    process = subprocess.Popen(
+        [sys.executable, "scripts/secure_servers.py", "--config", str(config),
+         "--online-port", str(online), "--offline-port", str(offline),
+         "--registry-port", str(registry)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        if "secured servers ready" not in line:
+            raise RuntimeError(f"the secured servers did not start: {line!r} (see {log})")
+        yield Servers(f"http://{LOOPBACK}:{online}", offline, registry)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -1,0 +1,364 @@
+"""Access control end to end: an OIDC provider, Feast's three servers with the secured profile, and
+one client per role, each with its own token; every answer is compared with a direct local read.
+
+The matrix (role x operation) is the specification: what each role may do follows from
+feature_repo/definitions/permissions.py, written out again here by hand. (Longer than our usual
+module: the role matrix, the token tests and the scoring service share one set of servers, which
+module-scoped fixtures start once; set-up helpers live in tests/access_setup.py.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pandas as pd
+import pytest
+import requests
+from feast import FeatureStore
+
+from devtools.oidc import new_signing_key, oidc_provider, sign, token_claims
+from feature_repo.paths import REPO_ROOT
+from tests.access_setup import (
+    IDENTITIES,
+    OTHER_AUDIENCE,
+    RESOURCE,
+    client_config,
+    provider_setup,
+    secure_servers,
+    server_config,
+)
+from tests.cli_runner import run_cli
+
+PERSONAL_FEATURES = {"gender", "neighborhood", "age_years"}
+USERS = 8
+OPERATIONS = {
+    # operation -> (what it reads, the roles that may do it)
+    "online non-personal view": ("user_order_stats", {"serving", "data-scientist"}),
+    "online personal view": ("user_profile", {"pii-reader"}),
+    "offline non-personal view": ("user_order_stats", {"data-scientist"}),
+    "offline personal view": ("user_profile", {"pii-reader"}),
+    "online checkout_model_v1 service": ("checkout_model_v1", {"pii-reader"}),
+    # apply writes the view's source first: that is the registry server's first refusal
+    "registry update (apply user_order_stats)": ("user_order_stats_source", {"admin"}),
+    "feast apply": ("user_order_stats_source", {"admin"}),
+}
+FEATURES = {
+    "user_order_stats": ["user_order_stats:order_count_30d", "user_order_stats:spend_sum_30d"],
+    "user_profile": [
+        "user_profile:gender",
+        "user_profile:neighborhood",
+        "user_profile:service_type",
+    ],
+}
+ON_DEMAND_AND_REQUEST = {"request_time", "cart_amount", "tenure_days", "days_since_last_order",
+                         "cart_amount_vs_mean_30d", "cart_amount_minus_mean_30d"}  # fmt: skip
+COMPASS: dict[str, dict[str, int]] = {}  # role -> tried / allowed / denied correctly / leaks
+
+
+@pytest.fixture(scope="module")
+def access_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("access")
+
+
+@pytest.fixture(scope="module")
+def provider(access_dir):
+    setup = provider_setup()
+    with oidc_provider(setup, access_dir / "provider") as issuer:
+        yield setup, issuer
+
+
+@pytest.fixture(scope="module")
+def secure_store(provider, access_dir, built_data, horizon):
+    """The definitions applied (with their permissions) and loaded online, with direct credentials."""
+    from feature_repo.store_operations import backfill_online, open_store
+
+    config = server_config(access_dir, provider[1])
+    run_cli("feast", "-f", str(config), "apply")
+    store = open_store(config_path=config)
+    backfill_online(store, horizon.to_pydatetime())
+    return config, store
+
+
+@pytest.fixture(scope="module")
+def servers(secure_store, access_dir):
+    with secure_servers(secure_store[0], access_dir / "servers.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client_configs(servers, provider, access_dir):
+    setup, issuer = provider
+    return {
+        name: client_config(access_dir, servers, issuer, name, setup.clients[name]["secret"])
+        for name in IDENTITIES
+    }
+
+
+@pytest.fixture(scope="module")
+def users(raw_tables):
+    return raw_tables[1]["user_id"].drop_duplicates().head(USERS).tolist()
+
+
+def _client(config) -> FeatureStore:
+    return FeatureStore(repo_path=str(REPO_ROOT), fs_yaml_file=config)
+
+
+def _online(store: FeatureStore, refs: list[str], users: list[int]) -> dict:
+    return store.get_online_features(
+        features=refs, entity_rows=[{"user_id": u} for u in users]
+    ).to_dict()
+
+
+def _offline(store: FeatureStore, refs: list[str], users: list[int], horizon) -> pd.DataFrame:
+    entities = pd.DataFrame({"user_id": users, "event_timestamp": horizon})
+    frame = store.get_historical_features(entity_df=entities, features=refs).to_df()
+    return frame.sort_values("user_id").reset_index(drop=True)
+
+
+def _run(operation: str, store: FeatureStore, config, users, horizon):
+    target = OPERATIONS[operation][0]
+    if operation.endswith("service"):
+        remote = store.config.online_store.type == "remote"  # JSON: request_time as ISO text
+        when = horizon.isoformat() if remote else horizon.to_pydatetime()
+        rows = [{"user_id": u, "request_time": when, "cart_amount": 30.0} for u in users]
+        answer = store.get_online_features(store.get_feature_service(target), rows).to_dict()
+        return {k: v for k, v in answer.items() if k not in ON_DEMAND_AND_REQUEST}
+    if operation.startswith("registry update"):
+        from feature_repo.definitions.user_features import user_order_stats
+
+        return store.apply([user_order_stats])
+    if operation.startswith("online"):
+        return _online(store, FEATURES[target], users)
+    if operation.startswith("offline"):
+        return _offline(store, FEATURES[target], users, horizon)
+    return run_cli("feast", "-f", str(config), "apply", check=False)
+
+
+def _expected(operation: str, direct: FeatureStore, users, horizon):
+    target = OPERATIONS[operation][0]
+    if operation.endswith("service"):
+        return _run(operation, direct, None, users, horizon)
+    if operation.startswith("online"):
+        return _online(direct, FEATURES[target], users)
+    return _offline(direct, FEATURES[target], users, horizon)
+
+
+def _leaks(result) -> int:
+    columns = result.keys() if isinstance(result, dict) else getattr(result, "columns", [])
+    return len(PERSONAL_FEATURES & set(columns))
+
+
+@pytest.mark.parametrize("role", ["serving", "data-scientist", "pii-reader", "admin"])
+def test_each_role_reads_and_writes_exactly_what_its_permissions_allow(
+    role, client_configs, secure_store, users, horizon
+):
+    direct = secure_store[1]
+    client = _client(client_configs[role])
+    figures = COMPASS.setdefault(role, {"tried": 0, "allowed": 0, "denied": 0, "leaks": 0})
+    for operation, (target, allowed_roles) in OPERATIONS.items():
+        figures["tried"] += 1
+        if role in allowed_roles:
+            result = _run(operation, client, client_configs[role], users, horizon)
+            if operation == "feast apply":
+                assert result.returncode == 0, result.stdout + result.stderr
+            elif operation.startswith("registry update"):
+                assert client.get_feature_view("user_order_stats").name == "user_order_stats"
+            elif operation.startswith("online"):
+                assert result and result == _expected(operation, direct, users, horizon)
+            else:
+                pd.testing.assert_frame_equal(result, _expected(operation, direct, users, horizon))
+            figures["allowed"] += 1
+            if "pii-reader" not in IDENTITIES[role]:
+                figures["leaks"] += _leaks(result)
+            continue
+        try:
+            result = _run(operation, client, client_configs[role], users, horizon)
+        except Exception as error:  # noqa: BLE001 - the denial is what is checked
+            message = str(error)
+        else:
+            if operation != "feast apply":  # a registry update returns None only when allowed
+                figures["leaks"] += _leaks(result)
+                pytest.fail(f"{role} was allowed {operation}: {result}")
+            assert result.returncode != 0, f"{role} could apply:\n{result.stdout}"
+            message = result.stdout + result.stderr
+        denial = message[message.find("Permission error") :]
+        assert f":{target}:" in denial, message  # names the resource ...
+        assert any(f"'{r}'" in denial for r in allowed_roles), message  # ... and the role it needs
+        figures["denied"] += 1
+    assert figures["leaks"] == 0
+
+
+def _provider_token(provider, client: str) -> str:
+    setup, issuer = provider
+    answer = requests.post(
+        f"{issuer}/token",
+        data={"grant_type": "client_credentials", "client_id": client,
+              "client_secret": setup.clients[client]["secret"]},
+        timeout=10,
+    )  # fmt: skip
+    answer.raise_for_status()
+    return answer.json()["access_token"]
+
+
+def _bad_tokens(provider) -> dict[str, str | None]:
+    setup, issuer = provider
+    claims = token_claims(issuer, "data-scientist", RESOURCE, RESOURCE, ["data-scientist"], 300)
+    expired = {**claims, "iat": claims["iat"] - 3600, "exp": int(time.time()) - 120}
+    other_key, other_kid = new_signing_key()
+    return {
+        "no token": None,
+        "expired token (the provider's key)": sign(expired, setup.key, setup.kid),
+        "token signed by another key (the provider's key id)": sign(claims, other_key, setup.kid),
+        "token signed by an unknown key": sign(claims, other_key, other_kid),
+        "token for another audience (issued by the provider)": _provider_token(
+            provider, "other-api-client"
+        ),
+        "unsigned token": jwt.encode(claims, None, algorithm="none"),
+    }
+
+
+def _online_request(servers, user: int, token: str | None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.post(
+        f"{servers.online_url}/get-online-features",
+        json={"features": FEATURES["user_order_stats"], "entities": {"user_id": [user]}},
+        headers=headers,
+        timeout=30,
+    )
+
+
+def test_feature_server_rejects_missing_expired_forged_and_foreign_tokens(servers, provider, users):
+    valid = _online_request(servers, users[0], _provider_token(provider, "data-scientist"))
+    assert valid.status_code == 200, valid.text
+    assert (
+        OTHER_AUDIENCE
+        in jwt.decode(
+            _provider_token(provider, "other-api-client"), options={"verify_signature": False}
+        )["aud"]
+    )
+    for case, token in _bad_tokens(provider).items():
+        answer = _online_request(servers, users[0], token)
+        assert answer.status_code == 401, f"{case}: {answer.status_code} {answer.text}"
+        assert "order_count_30d" not in answer.text
+
+
+def test_registry_server_rejects_the_same_tokens(servers, provider, access_dir):
+    """Feast 0.67's gRPC registry server refuses them with a bare UNKNOWN "Error in service handler!"
+    (its auth interceptor's exception is not mapped to UNAUTHENTICATED); a valid token is served."""
+    import grpc
+    import yaml
+
+    from tests.access_setup import PROJECT
+
+    def list_views(token: str, number: int) -> list:
+        config = access_dir / f"token-{number}.yaml"
+        config.write_text(yaml.safe_dump({
+            "project": PROJECT, "provider": "local", "entity_key_serialization_version": 3,
+            "registry": {"registry_type": "remote", "path": f"127.0.0.1:{servers.registry_port}"},
+            "online_store": {"type": "remote", "path": servers.online_url},
+            "auth": {"type": "oidc", "token": token},
+        }))  # fmt: skip
+        return FeatureStore(repo_path=str(REPO_ROOT), fs_yaml_file=config).list_feature_views()
+
+    valid = list_views(_provider_token(provider, "data-scientist"), 0)
+    assert {v.name for v in valid} >= {"user_profile", "user_order_stats"}
+    for number, (case, token) in enumerate(_bad_tokens(provider).items(), start=1):
+        if token is None:
+            continue  # Feast's client always sends a token; the feature server test covers none
+        with pytest.raises(grpc.RpcError) as raised:
+            list_views(token, number)
+        assert raised.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.UNKNOWN), (
+            f"{case}: {raised.value}"
+        )
+
+
+@pytest.fixture(scope="module")
+def scoring_url(secure_store, provider):
+    from devtools.local_servers import free_port, http_server
+
+    port = free_port()
+    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+               "--port", str(port)]  # fmt: skip
+    env = {"FEAST_FS_YAML_FILE_PATH": str(secure_store[0])}
+    with http_server(command, port, ready_path="/docs", env=env) as url:
+        yield url
+
+
+def test_scoring_service_serves_only_what_the_caller_may_read(
+    scoring_url, provider, secure_store, users, horizon
+):
+    direct = secure_store[1]
+    expected = _online(
+        direct, ["user_order_stats:order_count_30d", "user_profile:neighborhood"], users[:3]
+    )
+
+    def score(user: int, token: str | None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {"user_id": user, "cart_amount": 30.0, "as_of": horizon.isoformat()}
+        return requests.post(
+            f"{scoring_url}/score/checkout", json=body, headers=headers, timeout=30
+        )
+
+    token = _provider_token(provider, "checkout-service")  # serving + pii-reader
+    for index, user in enumerate(users[:3]):
+        answer = score(user, token)
+        assert answer.status_code == 200, answer.text
+        features = answer.json()["features"]
+        assert features["order_count_30d"] == expected["order_count_30d"][index]
+        assert features["neighborhood"] == expected["neighborhood"][index]
+    denials = {
+        "serving": ({"user_profile"}, "pii-reader"),
+        "pii-reader": ({"user_order_stats", "user_recency", "checkout_context"}, "serving"),
+        "admin": (
+            {"user_profile", "user_order_stats", "user_recency", "checkout_context"},
+            "pii-reader",
+        ),
+    }
+    for identity, (resources, role) in denials.items():
+        answer = score(users[0], _provider_token(provider, identity))
+        assert answer.status_code == 403, answer.text
+        detail = answer.json()["detail"]
+        assert any(f":{r}:" in detail for r in resources), detail
+        assert f"'{role}'" in detail or identity == "admin", detail
+        assert "neighborhood" not in answer.text
+        COMPASS.setdefault(f"scoring service / {identity}", {"tried": 1, "denied": 1, "leaks": 0})
+    for case, bad in _bad_tokens(provider).items():
+        answer = score(users[0], bad)
+        assert answer.status_code == 401, f"{case}: {answer.text}"
+
+
+def test_compass_figures():
+    """Printed for the record: requests tried per role, correct denials, personal-data leaks."""
+    assert COMPASS, "run with the role tests"
+    for role, figures in COMPASS.items():
+        print(f"compass {role}: {figures}")
+    assert sum(f["leaks"] for f in COMPASS.values()) == 0
+
+
+def test_offline_server_rejects_the_same_tokens(servers, provider, access_dir, users, horizon):
+    """The definitions come from the registry file here, so only the offline server judges the token."""
+    import yaml
+
+    from tests.access_setup import PROJECT
+
+    def training_rows(token: str, number: int) -> pd.DataFrame:
+        config = access_dir / f"offline-token-{number}.yaml"
+        config.write_text(yaml.safe_dump({
+            "project": PROJECT, "provider": "local", "entity_key_serialization_version": 3,
+            "registry": {"registry_type": "file", "path": str(access_dir / "registry.db")},
+            "online_store": {"type": "remote", "path": servers.online_url},
+            "offline_store": {"type": "remote", "host": "127.0.0.1", "port": servers.offline_port},
+            "auth": {"type": "oidc", "token": token},
+        }))  # fmt: skip
+        store = FeatureStore(repo_path=str(REPO_ROOT), fs_yaml_file=config)
+        return _offline(store, FEATURES["user_order_stats"], users, horizon)
+
+    valid = training_rows(_provider_token(provider, "data-scientist"), 0)
+    assert len(valid) == len(users) and "order_count_30d" in valid.columns
+    for number, (case, token) in enumerate(_bad_tokens(provider).items(), start=1):
+        if token is None:
+            continue
+        with pytest.raises(Exception) as raised:  # noqa: B017 - Arrow Flight's error classes vary
+            training_rows(token, number)
+        assert "Invalid token" in str(raised.value), f"{case}: {raised.value}"
