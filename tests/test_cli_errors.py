@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from feature_repo.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR
 from tests.sagemaker.test_cli_help import SAGEMAKER_SUBCOMMANDS
@@ -155,10 +153,9 @@ def test_commands_before_any_data_exists(tmp_path):
     assert plan.returncode == 0 and "Traceback" not in plan.stdout + plan.stderr, plan.stderr
 
 
-@pytest.fixture(scope="module")
-def demo_copy(tmp_path_factory) -> Path:
+def demo_copy(target: Path) -> Path:
     """A fresh copy with the demo's data built, applied and loaded online (at a small scale)."""
-    copy = fresh_copy(tmp_path_factory.mktemp("demo-copy"))
+    copy = fresh_copy(target)
     for args in (
         ["delivery-fs", "generate-data", "--scale", DEMO_SCALE],
         ["delivery-fs", "build-features"],
@@ -170,16 +167,14 @@ def demo_copy(tmp_path_factory) -> Path:
     return copy
 
 
-def test_commands_after_the_demo_with_the_online_store_removed(demo_copy):
-    with removed(demo_copy / "data" / "online_store.db"):
-        assert failures_of(demo_copy, WITHOUT_ONLINE_STORE) == []
-    assert run_in(demo_copy, "delivery-fs", "show-online").returncode == 0  # put back, it reads
-
-
-def test_commands_after_the_demo_with_the_registry_removed(demo_copy):
-    registry = demo_copy / "data" / "registry.db"
+def test_commands_after_the_demo_with_a_store_removed(tmp_path):
+    """One test, so that a parallel run builds the demo copy once."""
+    copy = demo_copy(tmp_path)
+    with removed(copy / "data" / "online_store.db"):
+        assert failures_of(copy, WITHOUT_ONLINE_STORE) == []
+    assert run_in(copy, "delivery-fs", "show-online").returncode == 0  # put back, it reads
     failures = []
     for case in WITHOUT_REGISTRY:  # each command may start an empty registry: one removal each
-        with removed(registry):
-            failures += failures_of(demo_copy, [case])
+        with removed(copy / "data" / "registry.db"):
+            failures += failures_of(copy, [case])
     assert failures == []
