@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from feature_repo.errors import FeatureStoreError
 from feature_repo.paths import data_location, features_dir, raw_dir
 from feature_repo.pipeline.errors import PipelineError
 from feature_repo.sagemaker.cli import app as sagemaker_app
@@ -61,7 +62,7 @@ def generate_data(
     try:
         if out is None and publish_raw():
             console.print(f"published the raw files to {data_location()}/raw")
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
 
 
@@ -99,7 +100,7 @@ def build_features(
 
     try:
         fetch_raw_if_missing()
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
     users_path = users or raw_file(raw_dir(), "users")
     transactions_path = transactions or raw_file(raw_dir(), "transactions")
@@ -109,7 +110,7 @@ def build_features(
             users_path, transactions_path, out or features_dir(), force=force, engine=engine
         )
         published = out is None and publish_features()
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
@@ -126,7 +127,7 @@ def data_horizon() -> None:
 
     try:
         print(horizon().strftime("%Y-%m-%dT%H:%M:%S"))
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
 
 
@@ -148,7 +149,7 @@ def check_quality(
     try:
         moment = pd.Timestamp(_instant(as_of or "horizon"))
         report = check_tables(read_feature_tables(features_dir()), as_of=moment)
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
     if not report.passed:
         _fail(PipelineError(report.render()))
@@ -167,7 +168,7 @@ def backfill_online() -> None:
         store = open_store()
         with online_store_errors(store):
             done = backfill(store, horizon().to_pydatetime())
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
     if not done:
         console.print("online store already loaded: nothing to backfill")
@@ -212,7 +213,7 @@ def show_online(
         store = open_store()
         with online_store_errors(store):
             frame = online_lookup(store, user_id, service, horizon().to_pydatetime(), cart_amount)
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
     _print_frame(f"online lookup of user {user_id} through {service}", frame)
 
@@ -273,7 +274,7 @@ def training_set(
         manifest = build_training_set(
             store, service, rows, out or data_dir() / "training_sets", name
         )
-    except PipelineError as error:
+    except FeatureStoreError as error:
         _fail(error)
     console.print(
         f"{manifest.name}: {manifest.rows:,} rows from {manifest.feature_service}; content {manifest.content_sha256[:12]}"

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo.pipeline import tutorial_format as tf
+from feature_repo import raw_format as tf
 from feature_repo.pipeline.atomic_files import read_json, write_files_atomically, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint
 from feature_repo.pipeline.generate import generate_tutorial_data

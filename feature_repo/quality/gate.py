@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.errors
 
-from feature_repo.pipeline.errors import PipelineError
+from feature_repo.errors import FeatureStoreError
 from feature_repo.quality.expectations import MAX_FAILURE_CASES, MAX_STALENESS, SCHEMAS
 
 EXAMPLES_SHOWN = 3
@@ -50,7 +50,7 @@ class QualityReport:
         return "\n".join(lines)
 
 
-class QualityGateError(PipelineError):
+class QualityGateError(FeatureStoreError):
     """Raised when a table fails an expectation; the step that asked does not run."""
 
     def __init__(self, report: QualityReport, step: str) -> None:
@@ -58,29 +58,80 @@ class QualityGateError(PipelineError):
         super().__init__(f"{report.render()}\n{step} was not run; the previous data is untouched.")
 
 
+class QualityTally:
+    """The expectations checked part by part (parts are ranges of users), summarised at the end.
+
+    Schema, range and per-user checks run on each part; failures of the same check add up, and
+    example rows are numbered across parts. Freshness looks at the newest event over all parts.
+    """
+
+    def __init__(self, as_of: pd.Timestamp | None = None) -> None:
+        self.as_of = as_of
+        self.failures: dict[tuple[str, str, str], Failure] = {}
+        self.rows: dict[str, int] = {}
+        self.newest: dict[str, pd.Timestamp] = {}
+
+    def add(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        for name, table in tables.items():
+            offset = self.rows.get(name, 0)
+            for failure in _schema_failures(name, table, offset):
+                self._count(failure)
+            self.rows[name] = offset + len(table)
+            if self.as_of is not None and name in MAX_STALENESS and len(table):
+                times = table["event_timestamp"]
+                newest = times[times <= self.as_of].max()
+                if pd.notna(newest) and (name not in self.newest or newest > self.newest[name]):
+                    self.newest[name] = newest
+
+    def _count(self, failure: Failure) -> None:
+        key = (failure.table, failure.column, failure.check)
+        if (earlier := self.failures.get(key)) is None:
+            self.failures[key] = failure
+            return
+        examples = (earlier.examples + failure.examples)[:EXAMPLES_SHOWN]
+        self.failures[key] = Failure(
+            failure.table,
+            failure.column,
+            failure.check,
+            earlier.failing_rows + failure.failing_rows,
+            examples,
+        )
+
+    def report(self) -> QualityReport:
+        failures = list(self.failures.values())
+        if self.as_of is not None:
+            for name, rows in self.rows.items():
+                if name in MAX_STALENESS and rows:
+                    failures += _freshness_failures(
+                        name, self.newest.get(name, pd.NaT), rows, self.as_of
+                    )
+        return QualityReport(failures, dict(self.rows))
+
+
 def check_tables(
     tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp | None = None
 ) -> QualityReport:
     """Check every known table (schema, ranges, nulls, categories, consistency, and freshness at ``as_of``)."""
-    failures: list[Failure] = []
-    for name, table in tables.items():
-        failures += _schema_failures(name, table)
-        if as_of is not None and name in MAX_STALENESS and len(table):
-            failures += _freshness_failures(name, table, as_of)
-    return QualityReport(failures, {name: len(table) for name, table in tables.items()})
+    tally = QualityTally(as_of)
+    tally.add(tables)
+    return tally.report()
 
 
 def enforce(
     tables: Mapping[str, pd.DataFrame], step: str, as_of: pd.Timestamp | None = None
 ) -> QualityReport:
     """``check_tables``, raising :class:`QualityGateError` on any failure."""
-    report = check_tables(tables, as_of)
+    return enforce_report(check_tables(tables, as_of), step)
+
+
+def enforce_report(report: QualityReport, step: str) -> QualityReport:
+    """The report, or :class:`QualityGateError` if it has a failure."""
     if not report.passed:
         raise QualityGateError(report, step)
     return report
 
 
-def _schema_failures(name: str, table: pd.DataFrame) -> list[Failure]:
+def _schema_failures(name: str, table: pd.DataFrame, offset: int = 0) -> list[Failure]:
     try:
         SCHEMAS[name].validate(table, lazy=True)
     except pandera.errors.SchemaErrors as errors:
@@ -96,7 +147,7 @@ def _schema_failures(name: str, table: pd.DataFrame) -> list[Failure]:
                 failing = len(group)
             else:  # a check across columns: report the rows
                 rows = group["index"].dropna().astype(int).unique()
-                examples = [f"row {i}" for i in rows[:EXAMPLES_SHOWN]] or [
+                examples = [f"row {i + offset}" for i in rows[:EXAMPLES_SHOWN]] or [
                     str(v) for v in group["failure_case"].head(EXAMPLES_SHOWN)
                 ]
                 failing = len(rows) or len(group)
@@ -105,10 +156,11 @@ def _schema_failures(name: str, table: pd.DataFrame) -> list[Failure]:
     return []
 
 
-def _freshness_failures(name: str, table: pd.DataFrame, as_of: pd.Timestamp) -> list[Failure]:
-    newest = table.loc[table["event_timestamp"] <= as_of, "event_timestamp"].max()
+def _freshness_failures(
+    name: str, newest: pd.Timestamp, rows: int, as_of: pd.Timestamp
+) -> list[Failure]:
     limit = MAX_STALENESS[name]
     if pd.isna(newest) or newest < as_of - limit:
         check = f"freshness (newest event must be within {limit.days} days before {as_of:%Y-%m-%d %H:%M})"
-        return [Failure(name, "event_timestamp", check, len(table), [f"newest is {newest}"])]
+        return [Failure(name, "event_timestamp", check, rows, [f"newest is {newest}"])]
     return []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from feature_repo.pipeline.errors import PipelineError
+from feature_repo.errors import FeatureStoreError
 
 
-class SparkUnavailableError(PipelineError):
+class SparkUnavailableError(FeatureStoreError):
     """Spark cannot start here: Java or PySpark is missing."""

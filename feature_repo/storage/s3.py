@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from feature_repo.pipeline.errors import PipelineError
+from feature_repo.errors import FeatureStoreError
 
 STAGING = ".staging"
 
 
-class S3StorageError(PipelineError):
+class S3StorageError(FeatureStoreError):
     """A bucket that is missing, refuses access or cannot be reached."""
 
 
