@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-USERS_PER_PART = 20_000  # about 360k orders at the tutorial's orders per user
+USERS_PER_PART = 10_000  # about 180k orders at the tutorial's orders per user
 
 
 class UserParts:
