@@ -20,7 +20,7 @@ class FeatureTable:
 
     name: str
     description: str  # what one row is; the Feast source's description, shown in the catalogue
-    order: tuple[str, ...]  # the columns a part's rows are sorted by (parts are ranges of users)
+    order: tuple[str, ...]  # the columns the rows are sorted by in the file
     max_staleness: timedelta | None = None  # newest event allowed this far before the horizon
 
     @property
@@ -48,7 +48,7 @@ USER_ORDER_STATS = FeatureTable(
 TRANSACTION_FEATURES = FeatureTable(
     name="transaction_features",
     description="One row per transaction, at the instant it is placed.",
-    order=("transaction_id",),
+    order=("user_id", "event_timestamp", "transaction_id"),
     max_staleness=timedelta(days=2),
 )
 

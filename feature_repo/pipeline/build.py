@@ -125,7 +125,11 @@ def _build_in_parts(
     names = {table.name: table.file_name for table in FEATURE_TABLES}
     try:
         for part in range(parts.count):
-            tables = build_tables(parts.users_of(part), staged.of(part), horizon)
+            built = build_tables(parts.users_of(part), staged.of(part), horizon)
+            tables = {  # parts are ranges of users: sorted parts make a sorted file
+                t.name: built[t.name].sort_values(list(t.order), ignore_index=True)
+                for t in FEATURE_TABLES
+            }
             tally.add(tables)
             files.write(tables, names)
     finally:

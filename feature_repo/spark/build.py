@@ -1,29 +1,82 @@
-"""``build-features --engine spark``: the feature tables computed on Spark."""
+"""``build-features --engine spark``: reading, checking and every feature table on Spark.
+
+The raw files are read and checked in Spark (``spark.raw_data``), the three tables computed in
+Spark SQL (``spark.tables``, ``spark.order_stats``) and written by Spark, sorted as the default
+engine writes them, into the run's staging directory. The quality gate then reads the written
+files a row group at a time (nothing is collected to the driver) while the row groups are
+concatenated into the table's one Parquet file, which is what the Feast sources read.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
-from feature_repo.pipeline.builders import build_tables
-from feature_repo.pipeline.raw_data import read_transactions, read_users
-from feature_repo.quality.gate import enforce
-from feature_repo.spark.order_stats import user_order_stats_table
+from feature_repo.pipeline.build import GATE_STEP, horizon_after
+from feature_repo.quality.gate import QualityTally, enforce_report
+from feature_repo.spark.raw_data import ROW, read_transactions, read_users
 from feature_repo.spark.session import spark_session
-from feature_repo.tables import FEATURE_TABLES, USER_ORDER_STATS
+from feature_repo.spark.tables import (
+    transaction_features_frame,
+    user_order_stats_frame_finished,
+    user_profile_frame,
+)
+from feature_repo.tables import (
+    FEATURE_TABLES,
+    TRANSACTION_FEATURES,
+    USER_ORDER_STATS,
+    USER_PROFILE,
+    FeatureTable,
+)
+
+
+def _concatenate(directory: Path, target: Path, table: FeatureTable, tally: QualityTally) -> None:
+    """Spark's part files, in order, into one Parquet file, each row group checked on the way."""
+    writer = None
+    try:
+        for part in sorted(directory.glob("part-*.parquet")):
+            source = pq.ParquetFile(part)
+            for group in range(source.num_row_groups):
+                rows = source.read_row_group(group)
+                tally.add({table.name: rows.to_pandas()})
+                if writer is None:
+                    writer = pq.ParquetWriter(target, rows.schema)
+                writer.write_table(rows)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def build_on_spark(
     users_path: Path, transactions_path: Path, staging: Path
 ) -> tuple[pd.Timestamp, dict[str, int]]:
-    users = read_users(users_path)
-    transactions = read_transactions(transactions_path, users)
-    latest = max(users["registration_date"].max(), transactions["transaction_date"].max())
-    horizon = (latest.floor("D") + pd.Timedelta(days=1)).tz_convert("UTC")
-    tables = build_tables(users, transactions, horizon)
-    tables[USER_ORDER_STATS.name] = user_order_stats_table(spark_session(), users, transactions)
-    enforce(tables, step="Writing the feature tables", as_of=horizon)
+    """Write the feature tables into ``staging``; returns the data horizon and the row counts."""
+    from pyspark.sql import functions as F
+
+    spark = spark_session()
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    users = read_users(spark, users_path).drop(ROW).cache()
+    transactions = read_transactions(spark, transactions_path, users).drop(ROW).cache()
+    latest = max(
+        users.agg(F.max("registration_date")).first()[0],
+        transactions.agg(F.max("transaction_date")).first()[0],
+    )
+    horizon = horizon_after(pd.Timestamp(latest, tz="UTC"))
+    frames = {
+        USER_PROFILE.name: user_profile_frame(users, horizon),
+        USER_ORDER_STATS.name: user_order_stats_frame_finished(users, transactions),
+        TRANSACTION_FEATURES.name: transaction_features_frame(users, transactions),
+    }
+    tally = QualityTally(as_of=horizon)
+    written = staging / "spark"
     for table in FEATURE_TABLES:
-        tables[table.name].to_parquet(staging / table.file_name, index=False)
-    return horizon, {name: len(frame) for name, frame in tables.items()}
+        frames[table.name].orderBy(*table.order).write.parquet(str(written / table.name))
+        _concatenate(written / table.name, staging / table.file_name, table, tally)
+        shutil.rmtree(written / table.name)
+    users.unpersist()
+    transactions.unpersist()
+    enforce_report(tally.report(), GATE_STEP)
+    return horizon, dict(tally.rows)
