@@ -143,12 +143,11 @@ def check_quality(
     """Check the feature tables against their expectations; exit 2 with a report if any fails (run before materializing)."""
     import pandas as pd
 
-    from feature_repo.pipeline.build import read_feature_tables
-    from feature_repo.quality.gate import check_tables
+    from feature_repo.quality.gate import check_feature_files
 
     try:
         moment = pd.Timestamp(_instant(as_of or "horizon"))
-        report = check_tables(read_feature_tables(features_dir()), as_of=moment)
+        report = check_feature_files(features_dir(), as_of=moment)
     except FeatureStoreError as error:
         _fail(error)
     if not report.passed:

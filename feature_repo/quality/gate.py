@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import pandera.errors
+import pyarrow.parquet as pq
 
 from feature_repo.errors import FeatureStoreError
 from feature_repo.quality.expectations import MAX_FAILURE_CASES, MAX_STALENESS, SCHEMAS
+from feature_repo.tables import FEATURE_TABLES
 
 EXAMPLES_SHOWN = 3
 
@@ -164,3 +167,16 @@ def _freshness_failures(
         check = f"freshness (newest event must be within {limit.days} days before {as_of:%Y-%m-%d %H:%M})"
         return [Failure(name, "event_timestamp", check, rows, [f"newest is {newest}"])]
     return []
+
+
+def check_feature_files(directory: Path, as_of: pd.Timestamp | None = None) -> QualityReport:
+    """``check_tables`` on the table files in ``directory``, a row group (a part of users) at a time,
+    so that memory is bounded by a part however large the tables are."""
+    tally = QualityTally(as_of)
+    for table in FEATURE_TABLES:
+        path = directory / table.file_name
+        if path.exists():
+            parquet = pq.ParquetFile(path)
+            for group in range(parquet.num_row_groups):
+                tally.add({table.name: parquet.read_row_group(group).to_pandas()})
+    return tally.report()
