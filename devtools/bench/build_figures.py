@@ -40,6 +40,7 @@ def tables_equal(first: str, second: str) -> dict[str, Any]:
     from feature_repo.tables import FEATURE_TABLES
 
     connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
     differing = {}
     for table in FEATURE_TABLES:
         a, b = (str(Path(d) / table.file_name).replace("'", "''") for d in (first, second))

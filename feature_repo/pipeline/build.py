@@ -106,8 +106,8 @@ def _build_in_parts(
     users_path: Path, transactions_path: Path, staging: Path, users_per_part: int
 ) -> tuple[pd.Timestamp, dict[str, int]]:
     """Check and stage the raw data, then build, check and write the tables part by part."""
-    users = read_users(users_path)
-    parts = UserParts(users, users_per_part)
+    parts = UserParts(read_users(users_path), users_per_part)  # holds the one copy of the users
+    users = parts.users
     staged = StagedTransactions(staging / "transactions", parts)
     latest = [users["registration_date"].max()]
 

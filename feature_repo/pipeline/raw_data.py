@@ -240,7 +240,7 @@ def scan_transactions(
         timezones.add(path, chunk["transaction_date"])
         transactions, problem = _check_chunk(path, chunk, user_ids)
         if transactions is not None:
-            ids.append(transactions["transaction_id"].to_numpy())
+            ids.append(transactions["transaction_id"].to_numpy().copy())  # not a view of the chunk
         if problem:
             found.append(problem)
         elif not found:
