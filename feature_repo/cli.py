@@ -94,7 +94,6 @@ def build_features(
     ] = "duckdb",
 ) -> None:
     """Validate the raw data and write the feature tables read by the Feast sources."""
-    from feature_repo.pipeline.build import build_feature_files
     from feature_repo.pipeline.raw_data import raw_file
     from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
 
@@ -106,9 +105,8 @@ def build_features(
     transactions_path = transactions or raw_file(raw_dir(), "transactions")
     console.print(f"reading {users_path} and {transactions_path}")
     try:
-        result = build_feature_files(
-            users_path, transactions_path, out or features_dir(), force=force, engine=engine
-        )
+        build = _feature_builder(engine)
+        result = build(users_path, transactions_path, out or features_dir(), force=force)
         published = out is None and publish_features()
     except FeatureStoreError as error:
         _fail(error)
@@ -118,6 +116,19 @@ def build_features(
     console.print(f"data complete up to {result.horizon.isoformat()}")
     if published:
         console.print(f"published the feature tables to {data_location()}/features")
+
+
+def _feature_builder(engine: str):
+    """``build_feature_files`` of the engine (DuckDB in the pipeline, or Spark)."""
+    from feature_repo.pipeline.build import ENGINES, build_feature_files
+
+    if engine not in ENGINES:
+        raise PipelineError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    if engine == "spark":
+        from feature_repo.spark.build import build_feature_files_on_spark
+
+        return build_feature_files_on_spark
+    return build_feature_files
 
 
 @app.command("data-horizon")

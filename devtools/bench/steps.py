@@ -140,13 +140,12 @@ def build(raw: str, out: str, engine: str = "duckdb") -> dict[str, Any]:
     from feature_repo.pipeline.build import build_feature_files
     from feature_repo.pipeline.raw_data import raw_file
 
+    build_files = build_feature_files
+    if engine == "spark":
+        from feature_repo.spark.build import build_feature_files_on_spark as build_files
     start = time.perf_counter()
-    result = build_feature_files(
-        raw_file(Path(raw), "users"),
-        raw_file(Path(raw), "transactions"),
-        Path(out),
-        force=True,
-        engine=engine,
+    result = build_files(
+        raw_file(Path(raw), "users"), raw_file(Path(raw), "transactions"), Path(out), force=True
     )
     return {"seconds": time.perf_counter() - start, "rows": result.rows}
 

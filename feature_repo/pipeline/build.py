@@ -8,6 +8,7 @@ directory and renamed into place only when every part passed (see ``pipeline.sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,6 @@ import pandas as pd
 
 from feature_repo.pipeline.atomic_files import read_json, write_json
 from feature_repo.pipeline.builders import build_tables
-from feature_repo.pipeline.errors import PipelineError
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
 from feature_repo.pipeline.parts import USERS_PER_PART, StagedTransactions, TableFiles, UserParts
 from feature_repo.pipeline.raw_data import read_users, scan_transactions
@@ -27,7 +27,9 @@ MANIFEST_NAME = "_manifest.json"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CODE = [PACKAGE_DIR / name for name in ("transforms", "pipeline", "spark", "quality")]
 CODE_FILES = [PACKAGE_DIR / "tables.py", PACKAGE_DIR / "raw_format.py"]
-ENGINES = ("duckdb", "spark")
+ENGINES = ("duckdb", "spark")  # spark: feature_repo.spark.build.build_feature_files_on_spark
+# (users file, transactions file, staging directory) -> (horizon, rows per table), tables in staging
+TableBuilder = Callable[[Path, Path, Path], tuple[pd.Timestamp, dict[str, int]]]
 GATE_STEP = "Writing the feature tables"
 
 
@@ -74,12 +76,14 @@ def build_feature_files(
     transactions_path: Path,
     directory: Path,
     force: bool = False,
-    engine: str = "duckdb",
     users_per_part: int = USERS_PER_PART,
+    build_into: TableBuilder | None = None,
 ) -> BuildResult:
-    """Build the feature tables into ``directory`` unless inputs and code are unchanged since the last build."""
-    if engine not in ENGINES:
-        raise PipelineError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    """Build the feature tables into ``directory`` unless inputs and code are unchanged since the last build.
+
+    ``build_into`` computes the tables into the staging directory: by default in parts of users
+    with DuckDB and pandas; ``feature_repo.spark.build`` passes its own.
+    """
     wanted = _wanted(users_path, transactions_path)
     if not force and (previous := _unchanged(directory, wanted)):
         return BuildResult(
@@ -88,14 +92,12 @@ def build_feature_files(
     with build_lock(directory):
         remove_leftovers(directory)
         with staging_directory(directory) as staging:
-            if engine == "spark":
-                from feature_repo.spark.build import build_on_spark
-
-                horizon, rows = build_on_spark(users_path, transactions_path, staging)
-            else:
+            if build_into is None:
                 horizon, rows = _build_in_parts(
                     users_path, transactions_path, staging, users_per_part
                 )
+            else:
+                horizon, rows = build_into(users_path, transactions_path, staging)
             manifest = {**wanted, "horizon": horizon.isoformat(), "rows": rows}
             write_json(staging / MANIFEST_NAME, manifest)
             publish(staging, directory, [t.file_name for t in FEATURE_TABLES], MANIFEST_NAME)

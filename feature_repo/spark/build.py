@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from feature_repo.pipeline.build import GATE_STEP, horizon_after
+from feature_repo.pipeline.build import GATE_STEP, BuildResult, build_feature_files, horizon_after
 from feature_repo.quality.gate import QualityTally, enforce_report
 from feature_repo.spark.raw_data import ROW, read_transactions, read_users
 from feature_repo.spark.session import spark_session
@@ -80,3 +80,12 @@ def build_on_spark(
     transactions.unpersist()
     enforce_report(tally.report(), GATE_STEP)
     return horizon, dict(tally.rows)
+
+
+def build_feature_files_on_spark(
+    users_path: Path, transactions_path: Path, directory: Path, force: bool = False
+) -> BuildResult:
+    """``pipeline.build.build_feature_files`` with the tables built on Spark (same staging, same skip)."""
+    return build_feature_files(
+        users_path, transactions_path, directory, force=force, build_into=build_on_spark
+    )
