@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from devtools.profile_files import PROFILE_FILES, profile_config  # noqa: F401 - used by the tests
-from feature_repo.pipeline import tutorial_format as tf
+from feature_repo import raw_format as tf
 from feature_repo.store_operations import training_frame
 from tests.independent import same_value
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from feature_repo.pipeline import tutorial_format as tf
+from feature_repo import raw_format as tf
 from feature_repo.pipeline.generate import generate_tutorial_data
 
 
@@ -82,3 +82,19 @@ def test_same_seed_same_data_and_scale_multiplies():
     double = generate_tutorial_data(seed=3, scale=0.1)
     assert (len(first.users), len(double.users)) == (622, 1_245)  # 12,450 x 0.05 and x 0.1, rounded
     assert len(double.transactions) == round(223_971 * 0.1)
+
+
+def test_generated_in_parts_the_totals_and_rules_hold(monkeypatch):
+    import feature_repo.pipeline.generate as generate
+
+    monkeypatch.setattr(generate, "USERS_PER_PART", 100)
+    tables = generate.generate_tutorial_data(seed=3, scale=0.05)  # 622 users: 7 parts
+    users, transactions = tables.users, tables.transactions
+    assert len(users) == 622 and len(transactions) == round(223_971 * 0.05)
+    assert users["user_id"].is_unique and transactions["transaction_id"].is_unique
+    assert users["user_id"].diff().dropna().eq(1).all()  # contiguous across parts
+    registered = transactions["user_id"].map(users.set_index("user_id")["registration_date"])
+    assert (transactions["transaction_date"].str[:10] >= registered).all()
+    assert transactions["user_id"].isin(users["user_id"]).all()
+    last_part = users["user_id"].iloc[600:]  # the last part has its own users' orders
+    assert transactions["user_id"].isin(last_part).any()

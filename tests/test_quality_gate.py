@@ -82,3 +82,29 @@ def test_failed_gate_blocks_the_online_load_and_the_cli(tables, horizon, tmp_pat
         features=["user_profile:gender"], entity_rows=[{"user_id": some_user}]
     ).to_dict()
     assert online["gender"] == [None]
+
+
+def test_files_are_checked_a_part_at_a_time_with_rows_counted_across_parts(
+    tables, horizon, tmp_path
+):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from feature_repo.quality.gate import check_feature_files
+
+    assert check_feature_files(features_dir(), as_of=horizon).rows_checked == {
+        name: len(table) for name, table in tables.items()
+    }
+    broken = tables["user_order_stats"].copy()
+    late = [len(broken) - 3, len(broken) - 1]  # both in the last of three row groups
+    broken.loc[late, "spend_mean_30d"] = float("nan")
+    broken.loc[late, "order_count_30d"] = 4
+    with pq.ParquetWriter(
+        tmp_path / "user_order_stats.parquet", pa.Table.from_pandas(broken).schema
+    ) as out:
+        for part in (broken.iloc[:1000], broken.iloc[1000:2000], broken.iloc[2000:]):
+            out.write_table(pa.Table.from_pandas(part.reset_index(drop=True)))
+    whole = check_tables({"user_order_stats": broken}, as_of=horizon).render()
+    in_parts = check_feature_files(tmp_path, as_of=horizon).render()
+    assert in_parts == whole
+    assert f"e.g. row {late[0]}, row {late[1]}" in in_parts

@@ -122,3 +122,44 @@ def test_build_features_on_spark_equals_the_default(built_data, tmp_path):
             pd.read_parquet(tmp_path / f"{table}.parquet"),
             pd.read_parquet(built_data / "features" / f"{table}.parquet"),
         )
+
+
+SPARK_DEFECTS = [
+    ("transactions", "amount", [30, 700], "twelve"),
+    ("transactions", "amount", [40, 41], -3.5),
+    ("transactions", "transaction_date", [25], "2020-06-01 10:00:00+02:00"),
+    ("transactions", "transaction_id", [5, 800], 1),
+    ("transactions", "user_id", [60], 999),
+    ("users", "birth_date", [7], "2021-01-01"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "rows", "value"), SPARK_DEFECTS)
+def test_spark_reports_bad_raw_data_as_the_default_reader(
+    spark, tmp_path, table, column, rows, value
+):
+    from feature_repo.pipeline import raw_data
+    from feature_repo.pipeline.errors import RawDataError
+    from feature_repo.pipeline.generate import generate_tutorial_data
+    from feature_repo.spark import raw_data as on_spark
+
+    tables = generate_tutorial_data(seed=5, scale=0.004)  # 50 users, about 900 transactions
+    frames = {"users": tables.users, "transactions": tables.transactions}
+    frames[table] = frames[table].astype({column: object})
+    frames[table].loc[rows, column] = value
+    paths = {name: tmp_path / f"{name}.csv" for name in frames}
+    for name, frame in frames.items():
+        frame.to_csv(paths[name], index=False)
+    messages = []
+    for read_users, read_transactions in (
+        (raw_data.read_users, raw_data.read_transactions),
+        (
+            lambda p: on_spark.read_users(spark, p),
+            lambda p, u: on_spark.read_transactions(spark, p, u),
+        ),
+    ):
+        with pytest.raises(RawDataError) as error:
+            read_transactions(paths["transactions"], read_users(paths["users"]))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+    assert f"line {rows[0] + 2} " in messages[0] and f"column '{column}'" in messages[0]

@@ -12,45 +12,6 @@ from devtools.bench.runner import Bench
 
 STOCK_MATERIALIZE_ROWS_PER_SECOND = 4_700  # FEAST_NOTES.md, stock Feast 0.67 into SQLite
 MEMORY_LIMIT_MB = 1024
-BUILD_MEMORY_LIMIT_MB = 4096
-
-
-def build_figures(bench: Bench, scales: list[float]) -> list[Figure]:
-    """build-features at each size against the linear extrapolation of the smallest."""
-    runs = {}
-    for scale in scales:
-        bench.generate(scale)
-        directory = bench.scale_dir(scale)
-        runs[scale] = bench.step(
-            "build", scale, raw=str(directory / "raw"), out=str(directory / "features")
-        )
-    first = scales[0]
-    figures = []
-    for scale in scales[1:]:
-        linear = runs[first]["seconds"] * scale / first
-        ratio = runs[scale]["seconds"] / linear
-        figures.append(
-            Figure(
-                f"build-features x{scale:g} vs linear from x{first:g}",
-                "s",
-                runs[scale]["seconds"],
-                linear,
-                "<= 1.2x linear",
-                ratio <= 1.2,
-            )  # fmt: skip
-        )
-    largest = scales[-1]
-    figures.append(
-        Figure(
-            f"build-features x{largest:g} peak memory",
-            "MB",
-            runs[largest]["peak_mb"],
-            runs[first]["peak_mb"] * largest / first,
-            "<= 4 GB at x100",
-            runs[largest]["peak_mb"] <= BUILD_MEMORY_LIMIT_MB,
-        )  # fmt: skip
-    )
-    return figures
 
 
 def materialize_figures(bench: Bench, scale: float, configs: dict[str, Path], end: str):

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from devtools.bench import build_figures as build_steps
 from devtools.bench.measure import peak_rss_mb, time_calls
 
 RESULT = "BENCH-RESULT "
@@ -134,13 +135,16 @@ def compare_frames(feast_frame: str, raw_frame: str) -> dict[str, Any]:
     return differences(Path(feast_frame), Path(raw_frame))
 
 
-def build(raw: str, out: str) -> dict[str, Any]:
-    """``build-features`` on one data size (forced, so that it runs)."""
+def build(raw: str, out: str, engine: str = "duckdb") -> dict[str, Any]:
+    """``build-features`` on one data size (forced, so that it runs), on ``engine``."""
     from feature_repo.pipeline.build import build_feature_files
     from feature_repo.pipeline.raw_data import raw_file
 
+    build_files = build_feature_files
+    if engine == "spark":
+        from feature_repo.spark.build import build_feature_files_on_spark as build_files
     start = time.perf_counter()
-    result = build_feature_files(
+    result = build_files(
         raw_file(Path(raw), "users"), raw_file(Path(raw), "transactions"), Path(out), force=True
     )
     return {"seconds": time.perf_counter() - start, "rows": result.rows}
@@ -182,6 +186,7 @@ STEPS = {
     f.__name__: f
     for f in (online, materialize, raw_write, historical, compare_frames, build, http, sagemaker)
 }
+STEPS.update(build_steps.STEPS)  # generate-data and table comparison (devtools.bench.build_figures)
 
 
 def main() -> None:

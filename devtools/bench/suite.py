@@ -9,6 +9,7 @@ import yaml
 from rich.console import Console
 
 from devtools.bench import figures as f
+from devtools.bench.build_figures import build_figures
 from devtools.bench.measure import machine
 from devtools.bench.report import Figure, print_table, write_results
 from devtools.bench.runner import Bench
@@ -33,7 +34,7 @@ def run_bench(scales: list[float], results: Path, work_dir: Path, console: Conso
     before = machine()
     console.print(f"machine: {before}")
     console.print(f"build-features at x{', x'.join(f'{s:g}' for s in scales)}")
-    figures = f.build_figures(bench, scales)
+    figures = build_figures(bench, scales)
     store_scale = STORE_SCALE if STORE_SCALE in scales else max(scales)
     with contextlib.ExitStack() as servers:
         redis = RedisServer(work_dir / "redis").start()

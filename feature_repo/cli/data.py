@@ -77,7 +77,6 @@ def build_features(
     ] = "duckdb",
 ) -> None:
     """Validate the raw data and write the feature tables read by the Feast sources."""
-    from feature_repo.pipeline.build import build_feature_files
     from feature_repo.pipeline.raw_data import raw_file
     from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
 
@@ -85,9 +84,8 @@ def build_features(
     users_path = users or raw_file(raw_dir(), "users")
     transactions_path = transactions or raw_file(raw_dir(), "transactions")
     console.print(f"reading {users_path} and {transactions_path}")
-    result = build_feature_files(
-        users_path, transactions_path, out or features_dir(), force=force, engine=engine
-    )
+    build = _feature_builder(engine)
+    result = build(users_path, transactions_path, out or features_dir(), force=force)
     published = out is None and publish_features()
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
@@ -95,6 +93,20 @@ def build_features(
     console.print(f"data complete up to {result.horizon.isoformat()}")
     if published:
         console.print(f"published the feature tables to {data_location()}/features")
+
+
+def _feature_builder(engine: str):
+    """``build_feature_files`` of the engine: DuckDB in the pipeline, or Spark."""
+    from feature_repo.pipeline.build import ENGINES, build_feature_files
+    from feature_repo.pipeline.errors import PipelineError
+
+    if engine not in ENGINES:
+        raise PipelineError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    if engine == "spark":
+        from feature_repo.spark.build import build_feature_files_on_spark
+
+        return build_feature_files_on_spark
+    return build_feature_files
 
 
 @app.command("data-horizon")
@@ -117,12 +129,9 @@ def check_quality(
     """Check the feature tables against their expectations; exit 2 with a report if any fails (run before materializing)."""
     import pandas as pd
 
-    from feature_repo.pipeline.build import read_feature_tables
-    from feature_repo.quality.gate import check_tables
+    from feature_repo.quality.gate import check_feature_files
 
-    report = check_tables(
-        read_feature_tables(features_dir()), as_of=pd.Timestamp(horizon_unless(as_of))
-    )
+    report = check_feature_files(features_dir(), as_of=pd.Timestamp(horizon_unless(as_of)))
     if not report.passed:
         print_error(report.render())
         raise typer.Exit(code=USER_ERROR_EXIT_CODE)

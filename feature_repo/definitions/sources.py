@@ -4,7 +4,8 @@ One set of sources for every profile: the location comes from ``feature_repo.pat
 absolute path, or ``s3://`` when ``DELIVERY_FS_DATA_DIR`` is an S3 prefix). Local paths are
 absolute because Feast's duckdb offline store resolves relative paths against the working directory.
 The kind of source follows the profile (``feature_repo.profiles.source_kind``): FileSources, or
-SparkSources over the same Parquet files for the ``spark`` profile.
+SparkSources over the same Parquet files for the ``spark`` profile. The tables themselves
+(name, description) are declared in ``feature_repo.tables``.
 """
 
 from feast import Field, FileSource, RequestSource
@@ -13,37 +14,30 @@ from feast.types import Float64, UnixTimestamp
 
 from feature_repo.paths import feature_table_location, s3_endpoint_override
 from feature_repo.profiles import source_kind
+from feature_repo.tables import TRANSACTION_FEATURES, USER_ORDER_STATS, USER_PROFILE, FeatureTable
 
 
-def _feature_table_source(table_name: str, description: str) -> FileSource | SparkSource:
+def _feature_table_source(table: FeatureTable) -> FileSource | SparkSource:
     if source_kind() == "spark":
         return SparkSource(
-            name=f"{table_name}_source",
-            path=feature_table_location(table_name),
+            name=table.source_name,
+            path=feature_table_location(table.name),
             file_format="parquet",
             timestamp_field="event_timestamp",
-            description=description,
+            description=table.description,
         )
     return FileSource(
-        name=f"{table_name}_source",
-        path=feature_table_location(table_name),
+        name=table.source_name,
+        path=feature_table_location(table.name),
         s3_endpoint_override=s3_endpoint_override(),
         timestamp_field="event_timestamp",
-        description=description,
+        description=table.description,
     )
 
 
-user_profile_source = _feature_table_source(
-    "user_profile", "One row per user at registration and at every birthday."
-)
-
-user_order_stats_source = _feature_table_source(
-    "user_order_stats", "One row per user each time a trailing-window statistic changes."
-)
-
-transaction_features_source = _feature_table_source(
-    "transaction_features", "One row per transaction, at the instant it is placed."
-)
+user_profile_source = _feature_table_source(USER_PROFILE)
+user_order_stats_source = _feature_table_source(USER_ORDER_STATS)
+transaction_features_source = _feature_table_source(TRANSACTION_FEATURES)
 
 request_time_source = RequestSource(
     name="request_time_source",

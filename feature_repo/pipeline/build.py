@@ -1,25 +1,36 @@
-"""The ``build-features`` stage: read and check raw data, compute the feature tables, write them atomically."""
+"""The ``build-features`` stage: read and check raw data, compute the feature tables, write them atomically.
+
+It streams: users are read whole (one row each), transactions in chunks that are checked and
+staged by part of users; then each part's tables are built, checked by the quality gate and
+appended to the table files. Memory is bounded by a part. Everything is written in a staging
+directory and renamed into place only when every part passed (see ``pipeline.staging``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from feature_repo.pipeline.atomic_files import read_json, write_files_atomically, write_json
-from feature_repo.pipeline.errors import PipelineError
+from feature_repo.pipeline.atomic_files import read_json, write_json
+from feature_repo.pipeline.builders import build_tables
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
-from feature_repo.pipeline.raw_data import read_transactions, read_users
-from feature_repo.quality.gate import enforce
-from feature_repo.transforms.order_stats import user_order_stats_table
-from feature_repo.transforms.transaction_features import transaction_features_table
-from feature_repo.transforms.user_profile import user_profile_table
+from feature_repo.pipeline.parts import USERS_PER_PART, StagedTransactions, TableFiles, UserParts
+from feature_repo.pipeline.raw_data import read_users, scan_transactions
+from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
+from feature_repo.quality.gate import QualityTally, enforce_report
+from feature_repo.tables import FEATURE_TABLES
 
 MANIFEST_NAME = "_manifest.json"
-TRANSFORMS_DIR = Path(__file__).resolve().parent.parent / "transforms"
-PIPELINE_DIR = Path(__file__).resolve().parent
-SPARK_DIR = PIPELINE_DIR.parent / "spark"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+CODE = [PACKAGE_DIR / name for name in ("transforms", "pipeline", "spark", "quality")]
+CODE_FILES = [PACKAGE_DIR / "tables.py", PACKAGE_DIR / "raw_format.py"]
+ENGINES = ("duckdb", "spark")  # spark: feature_repo.spark.build.build_feature_files_on_spark
+# (users file, transactions file, staging directory) -> (horizon, rows per table), tables in staging
+TableBuilder = Callable[[Path, Path, Path], tuple[pd.Timestamp, dict[str, int]]]
+GATE_STEP = "Writing the feature tables"
 
 
 @dataclass(frozen=True)
@@ -30,41 +41,9 @@ class BuildResult:
     skipped: bool
 
 
-def data_horizon(users: pd.DataFrame, transactions: pd.DataFrame) -> pd.Timestamp:
-    """The first midnight (UTC) after everything the raw data knows: the data is complete up to it."""
-    latest = max(users["registration_date"].max(), transactions["transaction_date"].max())
+def horizon_after(latest: pd.Timestamp) -> pd.Timestamp:
+    """The first midnight (UTC) after the latest instant the raw data knows: complete up to it."""
     return (latest.floor("D") + pd.Timedelta(days=1)).tz_convert("UTC")
-
-
-ENGINES = ("duckdb", "spark")
-
-
-def compute_feature_tables(
-    users: pd.DataFrame, transactions: pd.DataFrame, engine: str = "duckdb"
-) -> dict[str, pd.DataFrame]:
-    """All feature tables, by name, from typed and checked raw frames (no I/O).
-
-    ``engine="spark"`` computes the trailing-window order statistics (the join of every change
-    point with its orders, which grows with users x orders) on Spark; the other two tables are
-    one pass over users or transactions and stay in pandas.
-    """
-    horizon = data_horizon(users, transactions)
-    return {
-        "user_profile": user_profile_table(users, horizon),
-        "user_order_stats": _order_stats(users, transactions, engine),
-        "transaction_features": transaction_features_table(users, transactions),
-    }
-
-
-def _order_stats(users: pd.DataFrame, transactions: pd.DataFrame, engine: str) -> pd.DataFrame:
-    if engine == "duckdb":
-        return user_order_stats_table(users, transactions)
-    if engine == "spark":
-        from feature_repo.spark.order_stats import user_order_stats_table as on_spark
-        from feature_repo.spark.session import spark_session
-
-        return on_spark(spark_session(), users, transactions)
-    raise PipelineError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
 
 
 def read_manifest(directory: Path) -> dict | None:
@@ -72,44 +51,93 @@ def read_manifest(directory: Path) -> dict | None:
     return read_json(directory / MANIFEST_NAME)
 
 
+def _wanted(users_path: Path, transactions_path: Path) -> dict:
+    return {
+        "inputs": {
+            str(p): file_fingerprint(p) for p in (users_path, transactions_path) if p.exists()
+        },
+        "code": code_fingerprint(CODE, CODE_FILES),
+    }
+
+
+def _unchanged(directory: Path, wanted: dict) -> dict | None:
+    previous = read_manifest(directory)
+    if (
+        previous
+        and all(previous.get(k) == v for k, v in wanted.items())
+        and all((directory / f"{name}.parquet").exists() for name in previous.get("rows", {}))
+    ):
+        return previous
+    return None
+
+
 def build_feature_files(
     users_path: Path,
     transactions_path: Path,
     directory: Path,
     force: bool = False,
-    engine: str = "duckdb",
+    users_per_part: int = USERS_PER_PART,
+    build_into: TableBuilder | None = None,
 ) -> BuildResult:
-    """Build the feature tables into ``directory`` unless inputs and code are unchanged since the last build."""
-    wanted = {
-        "inputs": {
-            str(p): file_fingerprint(p) for p in (users_path, transactions_path) if p.exists()
-        },
-        "code": code_fingerprint([TRANSFORMS_DIR, PIPELINE_DIR, SPARK_DIR]),
-    }
-    previous = read_manifest(directory)
-    if (
-        not force
-        and previous
-        and all(previous.get(k) == v for k, v in wanted.items())
-        and all((directory / f"{name}.parquet").exists() for name in previous.get("rows", {}))
-    ):
+    """Build the feature tables into ``directory`` unless inputs and code are unchanged since the last build.
+
+    ``build_into`` computes the tables into the staging directory: by default in parts of users
+    with DuckDB and pandas; ``feature_repo.spark.build`` passes its own.
+    """
+    wanted = _wanted(users_path, transactions_path)
+    if not force and (previous := _unchanged(directory, wanted)):
         return BuildResult(
             directory, pd.Timestamp(previous["horizon"]), previous["rows"], skipped=True
         )
-
-    users = read_users(users_path)
-    transactions = read_transactions(transactions_path, users)
-    tables = compute_feature_tables(users, transactions, engine)
-    horizon = data_horizon(users, transactions)
-    enforce(tables, step="Writing the feature tables", as_of=horizon)
-    rows = {name: len(frame) for name, frame in tables.items()}
-    writers = {
-        directory / f"{name}.parquet": _parquet_writer(frame) for name, frame in tables.items()
-    }
-    manifest = {**wanted, "horizon": horizon.isoformat(), "rows": rows}
-    writers[directory / MANIFEST_NAME] = lambda path: write_json(path, manifest)
-    write_files_atomically(writers)
+    with build_lock(directory):
+        remove_leftovers(directory)
+        with staging_directory(directory) as staging:
+            if build_into is None:
+                horizon, rows = _build_in_parts(
+                    users_path, transactions_path, staging, users_per_part
+                )
+            else:
+                horizon, rows = build_into(users_path, transactions_path, staging)
+            manifest = {**wanted, "horizon": horizon.isoformat(), "rows": rows}
+            write_json(staging / MANIFEST_NAME, manifest)
+            publish(staging, directory, [t.file_name for t in FEATURE_TABLES], MANIFEST_NAME)
     return BuildResult(directory, horizon, rows, skipped=False)
+
+
+def _build_in_parts(
+    users_path: Path, transactions_path: Path, staging: Path, users_per_part: int
+) -> tuple[pd.Timestamp, dict[str, int]]:
+    """Check and stage the raw data, then build, check and write the tables part by part."""
+    parts = UserParts(read_users(users_path), users_per_part)  # holds the one copy of the users
+    users = parts.users
+    staged = StagedTransactions(staging / "transactions", parts)
+    latest = [users["registration_date"].max()]
+
+    def stage(chunk: pd.DataFrame) -> None:
+        latest.append(chunk["transaction_date"].max())
+        staged.add(chunk)
+
+    try:
+        scan_transactions(transactions_path, users, stage)
+    finally:
+        staged.close()
+    horizon = horizon_after(max(latest))
+    tally = QualityTally(as_of=horizon)
+    files = TableFiles(staging)
+    names = {table.name: table.file_name for table in FEATURE_TABLES}
+    try:
+        for part in range(parts.count):
+            built = build_tables(parts.users_of(part), staged.of(part), horizon)
+            tables = {  # parts are ranges of users: sorted parts make a sorted file
+                t.name: built[t.name].sort_values(list(t.order), ignore_index=True)
+                for t in FEATURE_TABLES
+            }
+            tally.add(tables)
+            files.write(tables, names)
+    finally:
+        files.close()
+    enforce_report(tally.report(), GATE_STEP)
+    return horizon, dict(tally.rows)
 
 
 def read_feature_tables(directory: Path) -> dict[str, pd.DataFrame]:
@@ -118,7 +146,3 @@ def read_feature_tables(directory: Path) -> dict[str, pd.DataFrame]:
     return {
         name: pd.read_parquet(directory / f"{name}.parquet") for name in manifest.get("rows", {})
     }
-
-
-def _parquet_writer(frame: pd.DataFrame):
-    return lambda path: frame.to_parquet(path, index=False)

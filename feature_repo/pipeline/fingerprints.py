@@ -18,11 +18,11 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def code_fingerprint(package_dirs: Iterable[Path]) -> str:
-    """SHA-256 over the Python sources of the given package directories (sorted, so stable)."""
+def code_fingerprint(package_dirs: Iterable[Path], files: Iterable[Path] = ()) -> str:
+    """SHA-256 over the Python sources of the given package directories and files (sorted, so stable)."""
     digest = hashlib.sha256()
-    for directory in package_dirs:
-        for source in sorted(directory.glob("*.py")):
-            digest.update(source.name.encode())
-            digest.update(source.read_bytes())
+    sources = [source for directory in package_dirs for source in sorted(directory.glob("*.py"))]
+    for source in [*sources, *files]:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()

@@ -8,12 +8,14 @@ orders placed in the same second (equal timestamps are real and the pipeline mus
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from feature_repo.pipeline import tutorial_format as tf
+from feature_repo import raw_format as tf
 
 SECONDS_PER_DAY = 86_400
 SPLIT_ORDER_SHARE = 0.004  # orders placed in the same second as the user's previous one
@@ -177,11 +179,44 @@ def generate_transactions(
     )
 
 
-def generate_tutorial_data(seed: int = 42, scale: float = 1.0) -> RawTables:
-    """Users and transactions at ``scale`` times the tutorial's size, deterministic for ``seed``."""
+USERS_PER_PART = 50_000  # generated in parts of this many users, so memory is bounded by a part
+
+
+def generate_parts(seed: int = 42, scale: float = 1.0) -> Iterator[RawTables]:
+    """Users and their transactions, part by part (ranges of users), at ``scale`` times the
+    tutorial's size, deterministic for ``seed``.
+
+    Up to ``USERS_PER_PART`` users (the tutorial's size and far beyond) there is one part; beyond
+    it each part draws from its own random stream, gets its share of the transactions, and
+    numbers them after those of the parts before (ids follow time within a part).
+    """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
-    rng = np.random.default_rng(seed)
-    users = generate_users(rng, max(1, round(tf.TUTORIAL_USER_COUNT * scale)))
-    transactions = generate_transactions(rng, users, round(tf.TUTORIAL_TRANSACTION_COUNT * scale))
-    return RawTables(users=users, transactions=transactions)
+    user_count = max(1, round(tf.TUTORIAL_USER_COUNT * scale))
+    transaction_count = round(tf.TUTORIAL_TRANSACTION_COUNT * scale)
+    parts = math.ceil(user_count / USERS_PER_PART)
+    streams = (
+        [np.random.default_rng(seed)]
+        if parts == 1
+        else [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(parts)]
+    )
+    users_before = transactions_before = 0
+    for rng in streams:
+        users_in_part = min(USERS_PER_PART, user_count - users_before)
+        share = round(transaction_count * (users_before + users_in_part) / user_count)
+        users = generate_users(rng, users_in_part)
+        users["user_id"] += users_before
+        transactions = generate_transactions(rng, users, share - transactions_before)
+        transactions["transaction_id"] += transactions_before
+        users_before += users_in_part
+        transactions_before = share
+        yield RawTables(users=users, transactions=transactions)
+
+
+def generate_tutorial_data(seed: int = 42, scale: float = 1.0) -> RawTables:
+    """Users and transactions at ``scale`` times the tutorial's size, deterministic for ``seed``, whole."""
+    parts = list(generate_parts(seed, scale))
+    return RawTables(
+        users=pd.concat([p.users for p in parts], ignore_index=True),
+        transactions=pd.concat([p.transactions for p in parts], ignore_index=True),
+    )

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 
+from feature_repo import raw_format as tf
 from feature_repo.paths import data_location, data_on_s3, features_dir, raw_dir
-from feature_repo.pipeline import tutorial_format as tf
 from feature_repo.pipeline.build import MANIFEST_NAME as FEATURES_MANIFEST
 from feature_repo.pipeline.write_raw import MANIFEST_NAME as RAW_MANIFEST
+from feature_repo.tables import FEATURE_TABLES
 
-FEATURE_TABLES = ("user_profile", "user_order_stats", "transaction_features")
 RAW_FILES = tuple(f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet"))
 
 
@@ -48,7 +48,7 @@ def publish_features() -> bool:
         return False
     from feature_repo.storage.s3 import publish_files
 
-    names = [f"{name}.parquet" for name in FEATURE_TABLES]
+    names = [table.file_name for table in FEATURE_TABLES]
     return publish_files(features_dir(), names, FEATURES_MANIFEST, _location("features"))
 
 

@@ -1,4 +1,4 @@
-"""The ``generate-data`` stage: raw tables to CSV (as the tutorial ships them) and typed Parquet."""
+"""The ``generate-data`` stage: raw tables to CSV (as the tutorial ships them) and typed Parquet, part by part."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo.pipeline import tutorial_format as tf
-from feature_repo.pipeline.atomic_files import read_json, write_files_atomically, write_json
+from feature_repo import raw_format as tf
+from feature_repo.pipeline.atomic_files import read_json, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint
-from feature_repo.pipeline.generate import generate_tutorial_data
+from feature_repo.pipeline.generate import generate_parts
+from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 
 MANIFEST_NAME = "_generated.json"
 
@@ -38,42 +39,60 @@ def _typed_for_parquet(table: str, frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(typed, preserve_index=False)
 
 
-def _csv_writer(frame: pd.DataFrame):
-    def write(path: Path) -> None:
-        frame.to_csv(path, index=False)
-
-    return write
-
-
-def _parquet_writer(table: pa.Table):
-    return lambda path: pq.write_table(table, path)
+def _write_parts(staging: Path, seed: int, scale: float) -> dict[str, int]:
+    """Generate part by part, appending each part to the CSV and Parquet files of both tables."""
+    counts = {tf.USERS: 0, tf.TRANSACTIONS: 0}
+    writers: dict[str, pq.ParquetWriter] = {}
+    try:
+        for part in generate_parts(seed=seed, scale=scale):
+            frames = {tf.USERS: part.users, tf.TRANSACTIONS: part.transactions}
+            for name, frame in frames.items():
+                with (staging / f"{name}.csv").open("a", newline="") as handle:
+                    frame.to_csv(handle, index=False, header=counts[name] == 0)
+                table = _typed_for_parquet(name, frame)
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(staging / f"{name}.parquet", table.schema)
+                writers[name].write_table(table.cast(writers[name].schema))
+                counts[name] += len(frame)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return counts
 
 
 def generate_raw_files(
     directory: Path, seed: int, scale: float, force: bool = False
 ) -> GenerateResult:
-    """Write users and transactions (CSV and Parquet) unless the same seed and scale are already there."""
+    """Write users and transactions (CSV and Parquet) unless the same seed and scale are already there.
+
+    Generated and written part by part (memory is bounded by a part) into a staging directory,
+    renamed into place when complete (see ``pipeline.staging``).
+    """
     manifest_path = directory / MANIFEST_NAME
-    wanted = {"seed": seed, "scale": scale, "generator": code_fingerprint([Path(__file__).parent])}
-    outputs = [
-        directory / f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet")
-    ]
+    wanted = {
+        "seed": seed,
+        "scale": scale,
+        "generator": code_fingerprint([Path(__file__).parent], [Path(tf.__file__)]),
+    }
+    names = [f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet")]
     previous = read_json(manifest_path)
     if (
         not force
         and previous
         and all(previous.get(k) == v for k, v in wanted.items())
-        and all(p.exists() for p in outputs)
+        and all((directory / name).exists() for name in names)
     ):
         return GenerateResult(directory, previous["users"], previous["transactions"], skipped=True)
 
-    tables = generate_tutorial_data(seed=seed, scale=scale)
-    frames = {tf.USERS: tables.users, tf.TRANSACTIONS: tables.transactions}
-    writers = {}
-    for name, frame in frames.items():
-        writers[directory / f"{name}.csv"] = _csv_writer(frame)
-        writers[directory / f"{name}.parquet"] = _parquet_writer(_typed_for_parquet(name, frame))
-    counts = {"users": len(tables.users), "transactions": len(tables.transactions)}
-    writers[manifest_path] = lambda path: write_json(path, {**wanted, **counts})
-    write_files_atomically(writers)
-    return GenerateResult(directory, counts["users"], counts["transactions"], skipped=False)
+    with build_lock(directory):
+        remove_leftovers(directory)
+        with staging_directory(directory) as staging:
+            counts = _write_parts(staging, seed, scale)
+            manifest = {
+                **wanted,
+                "users": counts[tf.USERS],
+                "transactions": counts[tf.TRANSACTIONS],
+            }
+            write_json(staging / MANIFEST_NAME, manifest)
+            publish(staging, directory, names, MANIFEST_NAME)
+    return GenerateResult(directory, counts[tf.USERS], counts[tf.TRANSACTIONS], skipped=False)

@@ -1,6 +1,6 @@
 """Expectations on each feature table (pandera): schema, ranges, null rules, category sets, consistency.
 
-Category sets come from the tutorial's format (``pipeline.tutorial_format``); add a category
+Category sets come from the tutorial's format (``raw_format``); add a category
 there when the business adds one.
 """
 
@@ -9,7 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from feature_repo.pipeline import tutorial_format as tf
+from feature_repo import raw_format as tf
+from feature_repo.tables import (
+    FEATURE_TABLES,
+    TRANSACTION_FEATURES,
+    USER_ORDER_STATS,
+    USER_PROFILE,
+)
 from feature_repo.transforms.order_stats import WINDOW_DAYS
 
 UTC_TIMESTAMP = pd.DatetimeTZDtype(unit="us", tz="UTC")
@@ -48,7 +54,7 @@ def _non_empty_text(nullable: bool = False) -> pa.Column:
     )
 
 
-USER_PROFILE = pa.DataFrameSchema(
+USER_PROFILE_SCHEMA = pa.DataFrameSchema(
     {
         "user_id": pa.Column("int64"),
         "event_timestamp": pa.Column(UTC_TIMESTAMP),
@@ -72,7 +78,7 @@ USER_PROFILE = pa.DataFrameSchema(
         ),
     ],
     strict=True,
-    name="user_profile",
+    name=USER_PROFILE.name,
 )
 
 
@@ -113,7 +119,7 @@ def _nested_windows(table: pd.DataFrame) -> pd.Series:
     return nested
 
 
-USER_ORDER_STATS = pa.DataFrameSchema(
+USER_ORDER_STATS_SCHEMA = pa.DataFrameSchema(
     {
         "user_id": pa.Column("int64"),
         "event_timestamp": pa.Column(UTC_TIMESTAMP),
@@ -129,10 +135,10 @@ USER_ORDER_STATS = pa.DataFrameSchema(
         ),
     ],
     strict=True,
-    name="user_order_stats",
+    name=USER_ORDER_STATS.name,
 )
 
-TRANSACTION_FEATURES = pa.DataFrameSchema(
+TRANSACTION_FEATURES_SCHEMA = pa.DataFrameSchema(
     {
         "transaction_id": pa.Column("int64", unique=True),
         "user_id": pa.Column("int64"),
@@ -167,17 +173,19 @@ TRANSACTION_FEATURES = pa.DataFrameSchema(
         ),
     ],
     strict=True,
-    name="transaction_features",
+    name=TRANSACTION_FEATURES.name,
 )
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "user_profile": USER_PROFILE,
-    "user_order_stats": USER_ORDER_STATS,
-    "transaction_features": TRANSACTION_FEATURES,
+    schema.name: schema
+    for schema in (USER_PROFILE_SCHEMA, USER_ORDER_STATS_SCHEMA, TRANSACTION_FEATURES_SCHEMA)
 }
+if set(SCHEMAS) != {table.name for table in FEATURE_TABLES}:
+    raise RuntimeError("every declared feature table needs exactly one schema")
 
 # Freshness: the newest event a table must hold, relative to the instant the data should cover.
 MAX_STALENESS: dict[str, pd.Timedelta] = {
-    "user_order_stats": pd.Timedelta(days=2),
-    "transaction_features": pd.Timedelta(days=2),
+    table.name: pd.Timedelta(table.max_staleness)
+    for table in FEATURE_TABLES
+    if table.max_staleness is not None
 }

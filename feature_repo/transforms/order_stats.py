@@ -183,7 +183,7 @@ def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
             table[column] = table[column].astype("int64")
     for column in ("event_timestamp", "last_order_at"):
         table[column] = pd.to_datetime(table[column], utc=True).astype("datetime64[us, UTC]")
-    return table[_column_order()]
+    return table[column_order()]
 
 
 def _with_top_types(frame: pd.DataFrame, type_names: list[str]) -> pd.DataFrame:
@@ -202,7 +202,7 @@ def _with_top_types(frame: pd.DataFrame, type_names: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _column_order() -> list[str]:
+def column_order() -> list[str]:
     per_window = [
         "order_count", "spend_sum", "spend_mean", "shipping_costs_sum", "coupon_count",
         "coupon_rate", "discount_amount_sum", "top_delivery_type",
