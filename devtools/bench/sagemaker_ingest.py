@@ -9,13 +9,13 @@ from typing import Any
 
 from feast import FeatureStore
 
+from feature_repo.horizon import data_horizon
 from feature_repo.sagemaker.aws import make_clients
 from feature_repo.sagemaker.config import load_settings
 from feature_repo.sagemaker.feast_rows import view_rows
 from feature_repo.sagemaker.ingest import _put, send_records
 from feature_repo.sagemaker.mirror import applied_plans
 from feature_repo.sagemaker.record_values import records_from_frame
-from feature_repo.store_operations import data_horizon
 
 VIEW = "user_profile"
 BATCH_GET = 100  # BatchGetRecord's limit

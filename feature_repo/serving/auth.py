@@ -36,7 +36,7 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 @lru_cache(maxsize=1)
 def _store() -> FeatureStore:
-    from feature_repo.store_operations import open_store
+    from feature_repo.store import open_store
 
     return open_store()
 
