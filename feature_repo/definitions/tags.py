@@ -21,3 +21,13 @@ def field_tags(personal_data: bool = False, window: str = "", known_at: str = ""
 def feature_tags(feature: str, description: str, known_at: str) -> dict[str, str]:
     """View-level tags describing one feature (for on-demand views, whose fields cannot carry them)."""
     return {f"feature.{feature}.description": description, f"feature.{feature}.known_at": known_at}
+
+
+VECTORISED_TAG = "vectorised_transform"
+
+
+def vectorised_tags(function) -> dict[str, str]:
+    """The view-level tag naming the vectorised form of an on-demand view's transform
+    (``module:function``, its parameters named after the view's inputs), which the offline store
+    runs on whole columns of a training frame instead of the row-wise python function."""
+    return {VECTORISED_TAG: f"{function.__module__}:{function.__qualname__}"}

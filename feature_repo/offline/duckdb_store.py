@@ -1,0 +1,167 @@
+"""The project's offline store: Feast's DuckDB store with valid entity frames accepted, on-demand
+features computed on whole columns, and a latest-row pull that stays in DuckDB.
+
+- ``get_historical_features`` normalizes the entity frame first (``entity_frame``: nanosecond,
+  naive and ISO-string timestamps), then runs Feast's point-in-time join unchanged (TTL, ties on
+  event then created timestamp), and computes tagged on-demand views vectorised (``on_demand``).
+- ``pull_latest_from_table_or_query`` (what materialization reads when
+  ``materialization: {pull_latest_features: true}``) keeps the latest row per entity inside DuckDB
+  (Feast's tie rule: latest event timestamp, then latest created timestamp) and hands back Arrow,
+  whole (``to_arrow``) or as record batches (``to_arrow_batches``), never a pandas history.
+
+Subclasses change where sources are read from by overriding ``read_source`` (the S3 store).
+Select it with ``offline_store: {type: feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+from feast.data_source import DataSource
+from feast.infra.offline_stores import duckdb as feast_duckdb
+from feast.infra.offline_stores.duckdb import DuckDBOfflineStore, DuckDBOfflineStoreConfig
+from feast.infra.offline_stores.ibis import (
+    IbisRetrievalJob,
+    get_historical_features_ibis,
+    pull_all_from_table_or_query_ibis,
+    pull_latest_from_table_or_query_ibis,
+)
+from feast.infra.offline_stores.offline_store import RetrievalJob
+from feast.repo_config import RepoConfig
+from pydantic import StrictStr
+
+from feature_repo.offline.entity_frame import normalized_entity_frame
+from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
+
+BATCH_ROWS = 65_536
+
+
+class DeliveryDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
+    type: StrictStr = "feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore"
+
+
+class TrainingRetrievalJob(IbisRetrievalJob):
+    """Feast's job, with the on-demand views that have a vectorised form computed on columns;
+    the others are still run by Feast (``on_demand_feature_views`` lists only those)."""
+
+    @classmethod
+    def wrapping(cls, job: IbisRetrievalJob) -> TrainingRetrievalJob:
+        vectorised, others = split_by_vectorised(job.on_demand_feature_views)
+        wrapped = cls(
+            job.table, others, job.full_feature_names, job.metadata, job.data_source_writer,
+            job.staging_location, job.staging_location_endpoint_override, job.repo_path,
+        )  # fmt: skip
+        wrapped.vectorised_views = vectorised
+        return wrapped
+
+    def _to_arrow_internal(self, timeout: int | None = None) -> pa.Table:
+        table = super()._to_arrow_internal(timeout)
+        requested = self._requested_columns()
+        for view in self.vectorised_views:
+            wanted = requested.get(view.name, requested.get(view.projection.name_to_use()))
+            table = append_on_demand_columns(table, view, self.full_feature_names, wanted)
+        return table
+
+    def _requested_columns(self) -> dict[str, set[str]]:
+        """Output columns asked for, by on-demand view (as Feast's ``to_arrow`` selects them)."""
+        requested: dict[str, set[str]] = {}
+        refs = self.metadata.features if self.metadata else []
+        for ref in refs:
+            view_name, _, feature = ref.partition(":")
+            for view in self.vectorised_views:
+                if view_name in (view.name, view.projection.name_to_use()):
+                    column = (
+                        f"{view.projection.name_to_use()}__{feature}"
+                        if self.full_feature_names
+                        else feature
+                    )
+                    requested.setdefault(view_name, set()).add(column)
+        return requested
+
+
+class LatestRowsJob(IbisRetrievalJob):
+    """The latest row per entity, computed by DuckDB; Arrow whole or in record batches."""
+
+    @classmethod
+    def wrapping(cls, job: IbisRetrievalJob) -> LatestRowsJob:
+        return cls(
+            job.table, [], False, None, job.data_source_writer, job.staging_location,
+            job.staging_location_endpoint_override, job.repo_path,
+        )  # fmt: skip
+
+    def to_arrow_batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB."""
+        yield from self.table.to_pyarrow_batches(chunk_size=rows)
+
+
+class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
+    """DuckDBOfflineStore with normalized entity frames, vectorised on-demand views and a
+    latest-row pull streamed from DuckDB."""
+
+    @staticmethod
+    def read_source(data_source: DataSource, repo_path: str) -> ibis.Table:
+        """One source as an ibis table (Feast's reader; subclasses read other locations)."""
+        return feast_duckdb._read_data_source(data_source, repo_path)
+
+    @classmethod
+    def _with_reading(cls, arguments: dict) -> dict:
+        """A call's arguments (without ``cls``) plus Feast's DuckDB reading options, our reader."""
+        config = arguments["config"]
+        return {
+            **{name: value for name, value in arguments.items() if name != "cls"},
+            "data_source_reader": cls.read_source,
+            "data_source_writer": feast_duckdb._write_data_source,
+            "staging_location": config.offline_store.staging_location,
+            "staging_location_endpoint_override": (
+                config.offline_store.staging_location_endpoint_override
+            ),
+        }
+
+    @classmethod
+    def get_historical_features(
+        cls,
+        config: RepoConfig,
+        feature_views: list,
+        feature_refs: list[str],
+        entity_df: pd.DataFrame | str,
+        registry,
+        project: str,
+        full_feature_names: bool = False,
+        filter_by_created_timestamp: bool = False,
+    ) -> RetrievalJob:
+        entity_df = normalized_entity_frame(entity_df)
+        job = get_historical_features_ibis(**cls._with_reading(locals()))
+        return TrainingRetrievalJob.wrapping(job)
+
+    @classmethod
+    def pull_latest_from_table_or_query(
+        cls,
+        config: RepoConfig,
+        data_source: DataSource,
+        join_key_columns: list[str],
+        feature_name_columns: list[str],
+        timestamp_field: str,
+        created_timestamp_column: str | None,
+        start_date: datetime,
+        end_date: datetime,
+    ) -> RetrievalJob:
+        job = pull_latest_from_table_or_query_ibis(**cls._with_reading(locals()))
+        return LatestRowsJob.wrapping(job)
+
+    @classmethod
+    def pull_all_from_table_or_query(
+        cls,
+        config: RepoConfig,
+        data_source: DataSource,
+        join_key_columns: list[str],
+        feature_name_columns: list[str],
+        timestamp_field: str,
+        created_timestamp_column: str | None = None,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+    ) -> RetrievalJob:
+        return pull_all_from_table_or_query_ibis(**cls._with_reading(locals()))
