@@ -30,12 +30,15 @@ from feast.infra.offline_stores.ibis import (
     pull_all_from_table_or_query_ibis,
     pull_latest_from_table_or_query_ibis,
 )
-from feast.infra.offline_stores.offline_store import RetrievalJob
+from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
+from feast.infra.offline_stores.offline_utils import infer_event_timestamp_from_entity_df
+from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
 from feature_repo.offline.entity_frame import normalized_entity_frame
 from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
+from feature_repo.offline.point_in_time import asof_training_table
 
 BATCH_ROWS = 65_536
 
@@ -50,6 +53,7 @@ class TrainingRetrievalJob(IbisRetrievalJob):
 
     @classmethod
     def wrapping(cls, job: IbisRetrievalJob) -> TrainingRetrievalJob:
+        """``job`` with the on-demand views that have a vectorised form taken over."""
         vectorised, others = split_by_vectorised(job.on_demand_feature_views)
         wrapped = cls(
             job.table, others, job.full_feature_names, job.metadata, job.data_source_writer,
@@ -94,8 +98,11 @@ class LatestRowsJob(IbisRetrievalJob):
         )  # fmt: skip
 
     def to_arrow_batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-        """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB."""
-        yield from self.table.to_pyarrow_batches(chunk_size=rows)
+        """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB (ibis's own
+        ``to_pyarrow_batches`` calls a cursor method that DuckDB 2 no longer has)."""
+        backend = self.table._find_backend()
+        backend._run_pre_execute_hooks(self.table)  # registers in-memory tables
+        yield from backend.con.sql(backend.compile(self.table)).to_arrow_reader(rows)
 
 
 class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
@@ -134,7 +141,32 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
         filter_by_created_timestamp: bool = False,
     ) -> RetrievalJob:
         entity_df = normalized_entity_frame(entity_df)
-        job = get_historical_features_ibis(**cls._with_reading(locals()))
+        arguments = cls._with_reading(locals())
+        if filter_by_created_timestamp or not isinstance(entity_df, pd.DataFrame):
+            return TrainingRetrievalJob.wrapping(get_historical_features_ibis(**arguments))
+        event_timestamp_column = infer_event_timestamp_from_entity_df(
+            dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
+        )
+        table = asof_training_table(
+            entity_df, event_timestamp_column, feature_views, feature_refs, full_feature_names,
+            lambda source: cls.read_source(source, str(config.repo_path)),
+        )  # fmt: skip
+        on_demand = OnDemandFeatureView.get_requested_odfvs(feature_refs, project, registry)
+        for view in on_demand:
+            if view.mode == "substrait":
+                table = view.transform_ibis(table, full_feature_names)
+        stamps = entity_df[event_timestamp_column]
+        metadata = RetrievalMetadata(
+            features=feature_refs,
+            keys=[c for c in entity_df.columns if c != event_timestamp_column],
+            min_event_timestamp=stamps.min().to_pydatetime(),
+            max_event_timestamp=stamps.max().to_pydatetime(),
+        )
+        job = IbisRetrievalJob(
+            table, [v for v in on_demand if v.mode != "substrait"], full_feature_names, metadata,
+            arguments["data_source_writer"], arguments["staging_location"],
+            arguments["staging_location_endpoint_override"], str(config.repo_path),
+        )  # fmt: skip
         return TrainingRetrievalJob.wrapping(job)
 
     @classmethod
