@@ -12,7 +12,7 @@ from feast import Entity, FeatureView, Field, FileSource
 from feast.types import Int64
 
 from feature_repo.offline.duckdb_store import DeliveryDuckDBOfflineStore
-from feature_repo.offline.point_in_time import asof_training_table
+from feature_repo.offline.point_in_time import asof_training_table, in_entity_order
 
 
 def _utc(text: str) -> pd.Timestamp:
@@ -80,7 +80,7 @@ def test_the_asof_join_follows_feasts_rules(view):
         entities, "event_timestamp", [view], ["orders:value"], False,
         lambda source: DeliveryDuckDBOfflineStore.read_source(source, ""),
     )  # fmt: skip
-    frame = table.to_pandas()
+    frame = in_entity_order(table.to_pyarrow()).to_pandas()
     assert frame["user_id"].tolist() == entities["user_id"].tolist()
     assert frame["event_timestamp"].tolist() == entities["event_timestamp"].tolist()
     expected = [value for _, _, value in cases]
@@ -94,4 +94,4 @@ def test_full_feature_names_prefix_the_view(view):
         entities, "event_timestamp", [view], ["orders:value"], True,
         lambda source: DeliveryDuckDBOfflineStore.read_source(source, ""),
     )  # fmt: skip
-    assert table.to_pandas()["orders__value"].tolist() == [3]
+    assert in_entity_order(table.to_pyarrow()).column("orders__value").to_pylist() == [3]

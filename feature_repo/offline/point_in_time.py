@@ -13,8 +13,8 @@ join finds the latest feature row directly. The result is the same as Feast's:
 - **TTL**: the latest row is used only when ``event timestamp + ttl >= the entity row's
   instant`` (Feast's expression); an older one gives nulls. The latest row is the only one that
   can pass, so checking it alone equals Feast's filter-then-pick;
-- every entity row is kept once, with its own columns, in the entity frame's order (Feast's own
-  order is arbitrary); field mappings, join-key maps and full
+- every entity row is kept once, with its own columns, and comes back in the entity frame's
+  order (Feast's own order is arbitrary); field mappings, join-key maps and full
   feature names are applied as Feast applies them.
 
 Feast's ``filter_by_created_timestamp`` (a row counts only once created) does not fit an
@@ -28,6 +28,8 @@ from collections.abc import Callable
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from feast.data_source import DataSource
 from feast.feature_view import FeatureView
 from ibis.expr import datatypes as dt
@@ -45,15 +47,16 @@ def asof_training_table(
     full_feature_names: bool,
     read_source: Callable[[DataSource], Table],
 ) -> Table:
-    """The entity rows, in the frame's order, with every requested feature of ``feature_views``
-    as of their instant."""
+    """The entity rows with every requested feature of ``feature_views`` as of their instant, and
+    their position in the frame (``ROW``): sorting the joined rows in DuckDB holds the whole
+    result twice, so the caller restores the order (``in_entity_order``)."""
     result = ibis.memtable(entity_df.assign(**{ROW: np.arange(len(entity_df))}))
     for index, view in enumerate(feature_views):
         result = _join_view(
             result, event_timestamp_column, view, index, feature_refs, full_feature_names,
             read_source(view.batch_source),
         )  # fmt: skip
-    return result.order_by(ROW).drop(ROW)
+    return result
 
 
 def _requested(view: FeatureView, feature_refs: list[str], full_feature_names: bool):
@@ -115,3 +118,9 @@ def _join_view(
         *result.columns,
         **{output: fresh.ifelse(joined[output], ibis.null()) for _, output in features},
     )
+
+
+def in_entity_order(table: pa.Table) -> pa.Table:
+    """The joined rows in the entity frame's order, without the ``ROW`` column."""
+    order = pc.sort_indices(table.column(ROW))
+    return table.drop_columns([ROW]).take(order)
