@@ -54,6 +54,7 @@ class TrainingRetrievalJob(IbisRetrievalJob):
     the others are still run by Feast (``on_demand_feature_views`` lists only those)."""
 
     positioned = False  # whether ``table`` carries the entity rows' positions (the ASOF join)
+    vectorised_views: tuple = ()  # on-demand views computed here, on columns
 
     @classmethod
     def wrapping(cls, job: IbisRetrievalJob, positioned: bool = False) -> TrainingRetrievalJob:
