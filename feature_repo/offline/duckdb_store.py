@@ -30,7 +30,6 @@ from feast.infra.offline_stores.ibis import (
     IbisRetrievalJob,
     get_historical_features_ibis,
     pull_all_from_table_or_query_ibis,
-    pull_latest_from_table_or_query_ibis,
 )
 from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
 from feast.infra.offline_stores.offline_utils import infer_event_timestamp_from_entity_df
@@ -39,6 +38,7 @@ from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
 from feature_repo.offline.entity_frame import normalized_entity_frame
+from feature_repo.offline.latest_rows import latest_rows
 from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
 from feature_repo.offline.point_in_time import ROW, asof_training_table, in_entity_order
 
@@ -120,13 +120,6 @@ def _streamed(table: ibis.Table) -> pa.Table:
 
 class LatestRowsJob(IbisRetrievalJob):
     """The latest row per entity, computed by DuckDB; Arrow whole or in record batches."""
-
-    @classmethod
-    def wrapping(cls, job: IbisRetrievalJob) -> LatestRowsJob:
-        return cls(
-            job.table, [], False, None, job.data_source_writer, job.staging_location,
-            job.staging_location_endpoint_override, job.repo_path,
-        )  # fmt: skip
 
     def to_arrow_batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
         """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB."""
@@ -218,8 +211,15 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
         start_date: datetime,
         end_date: datetime,
     ) -> RetrievalJob:
-        job = pull_latest_from_table_or_query_ibis(**cls._with_reading(locals()))
-        return LatestRowsJob.wrapping(job)
+        arguments = cls._with_reading(locals())
+        table = latest_rows(
+            cls.read_source(data_source, str(config.repo_path)), join_key_columns,
+            feature_name_columns, timestamp_field, created_timestamp_column, start_date, end_date,
+        )  # fmt: skip
+        return LatestRowsJob(
+            table, [], False, None, arguments["data_source_writer"], arguments["staging_location"],
+            arguments["staging_location_endpoint_override"], str(config.repo_path),
+        )  # fmt: skip
 
     @classmethod
     def pull_all_from_table_or_query(
