@@ -12,6 +12,7 @@ from feast import Entity, FeatureView, Field, FileSource
 from feast.types import Int64
 
 from feature_repo.offline.duckdb_store import DeliveryDuckDBOfflineStore
+from feature_repo.offline.latest_rows import latest_rows
 from feature_repo.offline.point_in_time import asof_training_table, in_entity_order
 
 
@@ -95,3 +96,21 @@ def test_full_feature_names_prefix_the_view(view):
         lambda source: DeliveryDuckDBOfflineStore.read_source(source, ""),
     )  # fmt: skip
     assert in_entity_order(table.to_pyarrow()).column("orders__value").to_pylist() == [3]
+
+
+@pytest.mark.parametrize(
+    ("end", "expected"),
+    [
+        ("2024-01-01 11:00", {1: 2, 2: 4, 4: 5}),  # user 1: two rows at 10:00, created 10:10 wins
+        ("2024-01-01 12:00", {1: 3, 2: 4, 4: 5}),  # the 12:00 row is inside the window now
+    ],
+)
+def test_latest_rows_follow_feasts_tie_rule(view, end, expected):
+    source = view.batch_source
+    table = latest_rows(
+        DeliveryDuckDBOfflineStore.read_source(source, ""), ["user_id"], ["value"],
+        "event_timestamp", "created", _utc("2024-01-01 09:00"), _utc(end),
+    )  # fmt: skip
+    frame = table.to_pandas()
+    assert dict(zip(frame["user_id"], frame["value"], strict=True)) == expected
+    assert frame["user_id"].is_unique
