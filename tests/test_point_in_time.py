@@ -2,18 +2,33 @@
 
 The sample mixes random (user, time) rows with the hard cases: users without orders,
 instants exactly at an order (including orders placed in the same second), instants at
-and just before a window's expiry, and instants before the user registered.
+and just before a window's expiry, and instants before the user registered. Every test runs
+on Feast's stock DuckDB store and on the project's offline store (its ASOF join).
 """
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from feature_repo.store_operations import training_frame
+from feature_repo.store_operations import open_store, training_frame
 from tests.independent import expected_user_features, same_value
 
 SERVICE = "churn_model_v1"
 ONE_SECOND = pd.Timedelta(seconds=1)
+
+
+@pytest.fixture(scope="module", params=["stock duckdb", "project store"])
+def store(request, store_config, tmp_path_factory):
+    """The test store as configured, and the same registry read through the project's class."""
+    if request.param == "stock duckdb":
+        return open_store(config_path=store_config)
+    directory = tmp_path_factory.mktemp("project-offline-store")
+    text = store_config.read_text().replace(
+        "type: duckdb", "type: feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore"
+    )
+    config = directory / "feature_store.yaml"
+    config.write_text(text)  # the same registry and online store, read only here
+    return open_store(config_path=config)
 
 
 @pytest.fixture(scope="module")

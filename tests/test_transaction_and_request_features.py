@@ -5,7 +5,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from feature_repo.transforms.request_features import checkout_features, recency_features
+from feature_repo.transforms.request_features import (
+    checkout_arrays,
+    checkout_features,
+    recency_arrays,
+    recency_features,
+)
 from feature_repo.transforms.transaction_features import transaction_features_table
 
 UTC = UTC
@@ -72,4 +77,23 @@ def test_checkout_features():
     assert result == {
         "cart_amount_vs_mean_30d": [1.5, None],
         "cart_amount_minus_mean_30d": [10.0, None],
+    }
+
+
+def test_vectorised_forms_give_the_list_forms_values_on_columns():
+    """The offline store's column path (Series in) and the online list path (lists in) agree,
+    missing and zero means included; both against the hand-worked values above."""
+    now = pd.Timestamp("2020-10-31 06:00", tz="UTC")
+    registered = pd.Series([pd.Timestamp("2020-10-01", tz="UTC"), pd.NaT])
+    last_order = pd.Series([pd.Timestamp("2020-10-30 07:00", tz="UTC"), pd.NaT])
+    recency = recency_arrays(registered, last_order, pd.Series([now, now]))
+    assert recency["tenure_days"][0] == 30 and pd.isna(recency["tenure_days"][1])
+    assert recency["days_since_last_order"][0] == 0 and pd.isna(recency["days_since_last_order"][1])
+    checkout = checkout_arrays(pd.Series([30.0, 30.0, 5.0]), pd.Series([20.0, None, 0.0]))
+    assert checkout["cart_amount_vs_mean_30d"][0] == 1.5
+    assert pd.isna(checkout["cart_amount_vs_mean_30d"][1:]).all()  # no mean, or a zero mean
+    assert checkout["cart_amount_minus_mean_30d"][0] == 10.0
+    assert checkout_features([30.0, 5.0], [20.0, 0.0]) == {
+        "cart_amount_vs_mean_30d": [1.5, None],
+        "cart_amount_minus_mean_30d": [10.0, 5.0],
     }

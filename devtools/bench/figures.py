@@ -87,34 +87,6 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
     ]  # fmt: skip
 
 
-def historical_figures(bench: Bench, scale: float, config: Path, sizes: list[int]):
-    """get_historical_features through the main service against one DuckDB ASOF join."""
-    figures = []
-    for rows in sizes:
-        frames = {
-            m: bench.scale_dir(scale) / f"historical-{m}-{rows}.parquet" for m in ("feast", "raw")
-        }
-        runs = {
-            mode: bench.step("historical", scale, config=str(config), rows=rows, mode=mode,
-                             out=str(path))
-            for mode, path in frames.items()
-        }  # fmt: skip
-        check = bench.step("compare_frames", scale, feast_frame=str(frames["feast"]),
-                           raw_frame=str(frames["raw"]))  # fmt: skip
-        same = check["rows_feast"] == check["rows_raw"] == rows and check["differing_values"] == 0
-        feast, raw = runs["feast"], runs["raw"]
-        figures += [
-            Figure(f"historical {rows:,} rows", "s", feast["seconds"], raw["seconds"],
-                   "<= 1.2x raw, same rows and values",
-                   feast["seconds"] <= 1.2 * raw["seconds"] and same, details=check),
-            Figure(f"historical {rows:,} rows peak memory", "MB", feast["peak_mb"],
-                   raw["peak_mb"], "<= raw's", feast["peak_mb"] <= raw["peak_mb"]),
-        ]  # fmt: skip
-        for path in frames.values():
-            path.unlink(missing_ok=True)
-    return figures
-
-
 def sagemaker_figures(bench: Bench, scale: float, config: Path, settings: Path) -> list[Figure]:
     """The mirror's ingest against one PutRecord at a time, with the emulator's added latency."""
     bench.cli(scale, "delivery-fs", "sagemaker", "apply", "--config", str(settings),

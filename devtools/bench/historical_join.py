@@ -1,5 +1,6 @@
 """The raw baseline of ``get_historical_features``: one DuckDB ``ASOF LEFT JOIN`` per view of the
-same Parquet files, with each view's TTL, and the comparison of its rows with Feast's."""
+same Parquet files, with each view's TTL, the service's on-demand features computed in the same
+SQL (vectorised, by DuckDB), and the comparison of its rows with Feast's."""
 
 from __future__ import annotations
 
@@ -29,19 +30,45 @@ def sampled_entities(store: FeatureStore, rows: int, seed: int) -> pd.DataFrame:
     return sample_training_entities(users, horizon - HISTORY, horizon, rows, seed)
 
 
+# The on-demand features of the main service, as SQL over the joined columns (whole days, floored;
+# the rule of ``transforms.request_features`` written a second time), with the inputs they read.
+ON_DEMAND_INPUTS = {"user_profile": ["registered_at"], "user_order_stats": ["last_order_at"]}
+MICROSECONDS_PER_DAY = 86_400_000_000
+ON_DEMAND_SQL = {
+    "tenure_days": "registered_at",
+    "days_since_last_order": "last_order_at",
+}
+
+
 def _service_features(store: FeatureStore, views: Sequence[str]) -> dict[str, list[str]]:
+    """The service's features of ``views`` plus the inputs of its on-demand features."""
     service = store.get_feature_service(SERVICE)
-    return {
+    features = {
         p.name: [f.name for f in p.features]
         for p in service.feature_view_projections
         if p.name in views
     }
+    for view, inputs in ON_DEMAND_INPUTS.items():
+        if view in features:
+            features[view] += [i for i in inputs if i not in features[view]]
+    return features
+
+
+def _on_demand_columns() -> str:
+    return ", ".join(
+        f"CAST(floor(date_diff('microsecond', {since}, request_time) / {MICROSECONDS_PER_DAY}) "
+        f"AS BIGINT) AS {name}"
+        for name, since in ON_DEMAND_SQL.items()
+    )
 
 
 def asof_join(store: FeatureStore, entities: pd.DataFrame, views: Sequence[str]) -> pd.DataFrame:
     """The service's features of ``views`` as of each entity row (null when older than the TTL)."""
     connection = duckdb.connect()
-    keyed = entities[["user_id", "event_timestamp"]].assign(_row=np.arange(len(entities)))
+    connection.execute("SET TimeZone = 'UTC'")
+    keyed = entities[["user_id", "event_timestamp", "request_time"]].assign(
+        _row=np.arange(len(entities))
+    )
     connection.register("entities", keyed)
     selects, joins, columns = [], [], []
     for index, (name, features) in enumerate(_service_features(store, views).items()):
@@ -63,8 +90,9 @@ def asof_join(store: FeatureStore, entities: pd.DataFrame, views: Sequence[str])
             f"CASE WHEN {fresh} THEN {alias}.{f} END AS {f}" for f in features
         ]
     query = (
-        f"WITH {', '.join(selects)} SELECT e._row, e.user_id, e.event_timestamp, "
-        f"{', '.join(columns)} FROM entities e {' '.join(joins)} ORDER BY e._row"
+        f"WITH {', '.join(selects)}, joined AS (SELECT e._row, e.user_id, e.event_timestamp, "
+        f"e.request_time, {', '.join(columns)} FROM entities e {' '.join(joins)}) "
+        f"SELECT *, {_on_demand_columns()} FROM joined ORDER BY _row"
     )
     return connection.execute(query).df()
 
@@ -85,7 +113,7 @@ def differences(feast_path: Path, raw_path: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"rows_feast": len(feast_frame), "rows_raw": len(raw_frame)}
     if len(feast_frame) != len(raw_frame):
         return {**result, "differing_values": None}
-    columns = [c for c in raw_frame.columns if c not in ("_row", "event_timestamp")]
+    columns = [c for c in raw_frame.columns if c not in ("_row", "event_timestamp", "request_time")]
     differing = {
         column: sum(
             not _same(a, b)

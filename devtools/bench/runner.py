@@ -39,11 +39,13 @@ class Bench:
     def scale_dir(self, scale: float) -> Path:
         return self.work_dir / f"x{scale:g}"
 
-    def step(self, name: str, scale: float, **arguments: Any) -> dict[str, Any]:
-        """Run one step of ``devtools.bench.steps`` in a fresh process on one data size."""
+    def step(
+        self, name: str, scale: float, module: str = "devtools.bench.steps", **arguments: Any
+    ) -> dict[str, Any]:
+        """Run one step of ``module`` (its ``main``) in a fresh process on one data size."""
         self.console.print(f"  [dim]{name} {_short(arguments)}[/]")
         completed = subprocess.run(
-            [sys.executable, "-m", "devtools.bench.steps", name, json.dumps(arguments)],
+            [sys.executable, "-m", module, name, json.dumps(arguments)],
             cwd=REPO_ROOT,
             env={**os.environ, **self.data_env(scale)},
             capture_output=True,

@@ -109,32 +109,6 @@ def raw_write(config: str, end: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "rows": rows}
 
 
-def historical(config: str, rows: int, mode: str, out: str, seed: int = 7) -> dict[str, Any]:
-    """Point-in-time rows of the main service's batch views for ``rows`` sampled (user, instant):
-    ``feast`` (``get_historical_features`` through the service) or ``raw`` (one DuckDB ASOF join)."""
-    from devtools.bench.historical_join import asof_join, sampled_entities
-
-    store = _store(config)
-    entities = sampled_entities(store, rows, seed)
-    start = time.perf_counter()
-    if mode == "feast":
-        from feature_repo.training_frames import training_frame
-
-        frame = training_frame(store, entities, SERVICE)
-    else:
-        frame = asof_join(store, entities, ONLINE_VIEWS)
-    seconds = time.perf_counter() - start
-    frame.to_parquet(out, index=False)
-    return {"seconds": seconds, "rows": len(frame)}
-
-
-def compare_frames(feast_frame: str, raw_frame: str) -> dict[str, Any]:
-    """Whether the two frames have the same rows and the same values in every column of the raw one."""
-    from devtools.bench.historical_join import differences
-
-    return differences(Path(feast_frame), Path(raw_frame))
-
-
 def build(raw: str, out: str, engine: str = "duckdb") -> dict[str, Any]:
     """``build-features`` on one data size (forced, so that it runs), on ``engine``."""
     from feature_repo.pipeline.build import build_feature_files
@@ -182,16 +156,14 @@ def sagemaker(config: str, settings: str, serial: int, parallel: int) -> dict[st
     return ingest_rates(_store(config), Path(settings), serial, parallel)
 
 
-STEPS = {
-    f.__name__: f
-    for f in (online, materialize, raw_write, historical, compare_frames, build, http, sagemaker)
-}
+STEPS = {f.__name__: f for f in (online, materialize, raw_write, build, http, sagemaker)}
 STEPS.update(build_steps.STEPS)  # generate-data and table comparison (devtools.bench.build_figures)
 
 
-def main() -> None:
+def main(steps: dict | None = None) -> None:
+    """Run the step named on the command line (of ``steps``, this module's by default)."""
     name, arguments = sys.argv[1], json.loads(sys.argv[2])
-    result = STEPS[name](**arguments)
+    result = (steps or STEPS)[name](**arguments)
     result["peak_mb"] = round(peak_rss_mb(), 1)
     print(RESULT + json.dumps(result, default=str), flush=True)
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures
 from devtools.bench.measure import machine
+from devtools.bench.offline_figures import offline_figures
 from devtools.bench.report import Figure, print_table, write_results
 from devtools.bench.runner import Bench
 from devtools.local_servers import MotoServer, RedisServer, start_emulator
@@ -53,8 +54,8 @@ def run_bench(scales: list[float], results: Path, work_dir: Path, console: Conso
         figures += f.online_figures(bench, store_scale, configs, users, end)
         console.print("feast serve over HTTP")
         figures += f.http_figures(bench, store_scale, configs["redis"], users, end)
-        console.print("historical retrieval")
-        figures += f.historical_figures(bench, store_scale, configs["sqlite"], HISTORICAL_ROWS)
+        console.print("offline store: materialization pull, historical retrieval")
+        figures += offline_figures(bench, store_scale, configs["sqlite"], end, HISTORICAL_ROWS)
         console.print("SageMaker ingestion")
         settings = _sagemaker(bench, servers, scales[0], work_dir)
         sqlite_small = bench.applied_store(scales[0], "sqlite", {})

@@ -7,7 +7,10 @@ Feast 0.67 compares the declared schema with the one it infers, descriptions and
 included, so the schema fields carry none; each feature's description and the instant it is
 known are kept in the view's tags (``feature_tags``), which the catalogue reads.
 Feast stores a python-mode function as source text and runs it without this module's
-globals, so each function imports what it calls.
+globals, so each function imports what it calls. Online, Feast runs that function; offline,
+the project's DuckDB store runs the vectorised form named in the ``vectorised_transform`` tag
+(the same rule, on whole columns), so a training frame of a million rows is not converted to
+Python lists.
 """
 
 from typing import Any
@@ -17,8 +20,9 @@ from feast.on_demand_feature_view import on_demand_feature_view
 from feast.types import Float64, Int64
 
 from feature_repo.definitions.sources import checkout_cart_source, request_time_source
-from feature_repo.definitions.tags import feature_tags, view_tags
+from feature_repo.definitions.tags import feature_tags, vectorised_tags, view_tags
 from feature_repo.definitions.user_features import user_order_stats, user_profile
+from feature_repo.transforms.request_features import checkout_arrays, recency_arrays
 
 AT_REQUEST = "request time (computed when the request is made)"
 
@@ -37,6 +41,7 @@ AT_REQUEST = "request time (computed when the request is made)"
     description="Recency of the user at the instant of the request.",
     tags={
         **view_tags(personal_data=False),
+        **vectorised_tags(recency_arrays),
         **feature_tags(
             "tenure_days", "Whole days since registration at the request time.", AT_REQUEST
         ),
@@ -65,6 +70,7 @@ def user_recency(inputs: dict[str, Any]) -> dict[str, Any]:
     description="How a cart at checkout compares with the user's usual spend.",
     tags={
         **view_tags(personal_data=False),
+        **vectorised_tags(checkout_arrays),
         **feature_tags(
             "cart_amount_vs_mean_30d",
             "Cart amount divided by the user's 30-day mean order amount; missing with no order in 30 days.",

@@ -30,3 +30,13 @@ def carries_personal_data(tags: dict[str, str]) -> bool:
     as personal, so a new definition is protected until someone says otherwise.
     """
     return tags.get("personal_data", "").strip().lower() != "false"
+
+
+VECTORISED_TAG = "vectorised_transform"
+
+
+def vectorised_tags(function) -> dict[str, str]:
+    """The view-level tag naming the vectorised form of an on-demand view's transform
+    (``module:function``, its parameters named after the view's inputs), which the offline store
+    runs on whole columns of a training frame instead of the row-wise python function."""
+    return {VECTORISED_TAG: f"{function.__module__}:{function.__qualname__}"}

@@ -5,7 +5,8 @@ extension for any ``s3://`` path; the extension is downloaded at run time and so
 network is closed (and with S3 stand-ins needs endpoint settings of its own). This store registers
 an s3fs filesystem (standard AWS credential chain, ``AWS_ENDPOINT_URL_S3``) with the DuckDB
 connection that ibis uses and reads ``s3://`` sources with DuckDB's own ``read_parquet`` through it.
-Everything else (point-in-time joins, TTL, local paths) is Feast's DuckDB store unchanged, so no
+Everything else is the project's DuckDB store (``duckdb_store``: Feast's point-in-time joins and
+TTL, normalized entity frames, vectorised on-demand views, the latest-row pull in DuckDB), so no
 entity row is dropped (unlike the ``file``/dask store).
 
 Select it in a feature_store.yaml with
@@ -15,28 +16,22 @@ Select it in a feature_store.yaml with
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import ibis
-import pandas as pd
 from feast.data_source import DataSource
 from feast.infra.offline_stores import duckdb as feast_duckdb
-from feast.infra.offline_stores.duckdb import DuckDBOfflineStore, DuckDBOfflineStoreConfig
-from feast.infra.offline_stores.ibis import (
-    get_historical_features_ibis,
-    pull_all_from_table_or_query_ibis,
-    pull_latest_from_table_or_query_ibis,
-)
-from feast.infra.offline_stores.offline_store import RetrievalJob
-from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
+from feature_repo.offline.duckdb_store import (
+    DeliveryDuckDBOfflineStore,
+    DeliveryDuckDBOfflineStoreConfig,
+)
 from feature_repo.storage.s3 import S3Location, s3_errors, s3_filesystem
 
 _registered_connections: set[int] = set()
 
 
-class S3DuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
+class S3DuckDBOfflineStoreConfig(DeliveryDuckDBOfflineStoreConfig):
     type: StrictStr = "feature_repo.offline.s3_duckdb.S3DuckDBOfflineStore"
 
 
@@ -64,56 +59,7 @@ def read_source(data_source: DataSource, repo_path: str) -> ibis.Table:
     return backend.table(view)
 
 
-def _with_s3_reader(arguments: dict) -> dict:
-    """The arguments of an offline store call, plus Feast's DuckDB reading options with our reader."""
-    config = arguments["config"]
-    return {
-        **arguments,
-        "data_source_reader": read_source,
-        "data_source_writer": feast_duckdb._write_data_source,
-        "staging_location": config.offline_store.staging_location,
-        "staging_location_endpoint_override": config.offline_store.staging_location_endpoint_override,
-    }
+class S3DuckDBOfflineStore(DeliveryDuckDBOfflineStore):
+    """The project's DuckDB store, whose source reader handles ``s3://`` through s3fs."""
 
-
-class S3DuckDBOfflineStore(DuckDBOfflineStore):
-    """DuckDBOfflineStore whose source reader handles ``s3://`` through s3fs."""
-
-    @staticmethod
-    def pull_latest_from_table_or_query(
-        config: RepoConfig,
-        data_source: DataSource,
-        join_key_columns: list[str],
-        feature_name_columns: list[str],
-        timestamp_field: str,
-        created_timestamp_column: str | None,
-        start_date: datetime,
-        end_date: datetime,
-    ) -> RetrievalJob:
-        return pull_latest_from_table_or_query_ibis(**_with_s3_reader(locals()))
-
-    @staticmethod
-    def get_historical_features(
-        config: RepoConfig,
-        feature_views: list,
-        feature_refs: list[str],
-        entity_df: pd.DataFrame | str,
-        registry,
-        project: str,
-        full_feature_names: bool = False,
-        filter_by_created_timestamp: bool = False,
-    ) -> RetrievalJob:
-        return get_historical_features_ibis(**_with_s3_reader(locals()))
-
-    @staticmethod
-    def pull_all_from_table_or_query(
-        config: RepoConfig,
-        data_source: DataSource,
-        join_key_columns: list[str],
-        feature_name_columns: list[str],
-        timestamp_field: str,
-        created_timestamp_column: str | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-    ) -> RetrievalJob:
-        return pull_all_from_table_or_query_ibis(**_with_s3_reader(locals()))
+    read_source = staticmethod(read_source)

@@ -1,7 +1,10 @@
 """Request-time features: computed when a request arrives, from served features and request data.
 
-The on-demand feature views call these with lists (one entry per entity row); the batch
-pipeline uses the same arithmetic (``arithmetic``) for its own columns.
+Each rule is written once, vectorised (``*_arrays``: array-likes in, float arrays with NaN for
+missing out). The on-demand feature views call the list form (``*_features``: one entry per
+entity row, ``None`` for missing), which is the same arrays converted; the offline store calls
+the vectorised form on whole columns of a training frame. The batch pipeline uses the same
+arithmetic (``arithmetic``) for its own columns.
 """
 
 from __future__ import annotations
@@ -9,13 +12,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import pandas as pd
+
 from feature_repo.transforms.arithmetic import (
+    FloatArray,
     as_float_array,
     epoch_seconds,
     safe_ratio,
     to_optional_list,
     whole_days_between,
 )
+
+
+def recency_arrays(
+    registered_at: Sequence[datetime | None] | pd.Series,
+    last_order_at: Sequence[datetime | None] | pd.Series,
+    request_time: Sequence[datetime | None] | pd.Series,
+) -> dict[str, FloatArray]:
+    """``tenure_days`` and ``days_since_last_order`` (whole days, NaN when an input is missing)."""
+    now = epoch_seconds(request_time)
+    return {
+        "tenure_days": whole_days_between(now, epoch_seconds(registered_at)),
+        "days_since_last_order": whole_days_between(now, epoch_seconds(last_order_at)),
+    }
+
+
+def checkout_arrays(
+    cart_amount: Sequence[float | None] | pd.Series,
+    spend_mean_30d: Sequence[float | None] | pd.Series,
+) -> dict[str, FloatArray]:
+    """Ratio and difference of the cart to the 30-day mean (NaN without a mean)."""
+    cart, mean = as_float_array(cart_amount), as_float_array(spend_mean_30d)
+    return {
+        "cart_amount_vs_mean_30d": safe_ratio(cart, mean),
+        "cart_amount_minus_mean_30d": cart - mean,
+    }
 
 
 def recency_features(
@@ -27,15 +58,8 @@ def recency_features(
 
     Missing inputs (no profile yet, no order yet) give missing outputs.
     """
-    now = epoch_seconds(request_time)
-    return {
-        "tenure_days": to_optional_list(
-            whole_days_between(now, epoch_seconds(registered_at)), as_int=True
-        ),
-        "days_since_last_order": to_optional_list(
-            whole_days_between(now, epoch_seconds(last_order_at)), as_int=True
-        ),
-    }
+    arrays = recency_arrays(registered_at, last_order_at, request_time)
+    return {name: to_optional_list(values, as_int=True) for name, values in arrays.items()}
 
 
 def checkout_features(
@@ -45,8 +69,5 @@ def checkout_features(
 
     Missing when the user has no order in the last 30 days (no mean to compare with).
     """
-    cart, mean = as_float_array(cart_amount), as_float_array(spend_mean_30d)
-    return {
-        "cart_amount_vs_mean_30d": to_optional_list(safe_ratio(cart, mean)),
-        "cart_amount_minus_mean_30d": to_optional_list(cart - mean),
-    }
+    arrays = checkout_arrays(cart_amount, spend_mean_30d)
+    return {name: to_optional_list(values) for name, values in arrays.items()}
