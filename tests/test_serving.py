@@ -125,5 +125,5 @@ def test_unreachable_store_is_named(store_config, tmp_path):
         )
     )
     reader = OnlineFeatureReader(open_store(config_path=broken), "churn_model_v1")
-    with pytest.raises(OnlineStoreUnavailableError, match=f"sqlite online store at {missing_dir}"):
+    with pytest.raises(OnlineStoreUnavailableError, match=f"SQLite online store at {missing_dir}"):
         reader.read([{"user_id": 123151}])
