@@ -118,22 +118,18 @@ class OnlineFeatureReader:
 
     def _view_values(
         self, rows: list[dict[str, Any]], now: datetime
-    ) -> dict[str, list[FeatureValue]]:
+    ) -> dict[str, Sequence[FeatureValue]]:
         keys = [[encoder.encode(row) for row in rows] for encoder in self._encoders]
         with online_store_errors(self.store, OnlineStoreUnavailableError, UNREACHABLE_HINT):
             stored = self._reader.read(keys)
-        values: dict[str, list[FeatureValue]] = {}
+        values: dict[str, Sequence[FeatureValue]] = {}
         for view, view_rows in zip(self.plan.views, stored, strict=True):
-            columns: list[list[FeatureValue]] = [[] for _ in view.features]
+            width = len(view.features)
+            served = []
             for row in view_rows:
-                served = served_row(*(row or (None, None)), view.ttl, now)
-                if isinstance(served, FeatureValue):
-                    for column in columns:
-                        column.append(served)
-                else:
-                    for column, value in zip(columns, served, strict=True):
-                        column.append(value)
-            values.update(zip(view.features, columns, strict=True))
+                one = served_row(*(row or (None, None)), view.ttl, now)
+                served.append([one] * width if isinstance(one, FeatureValue) else one)
+            values.update(zip(view.features, zip(*served, strict=True), strict=True))
         return values
 
 
