@@ -40,6 +40,7 @@ class ServicePlan:
     """What one feature service (or list of references) needs, resolved once."""
 
     output_names: tuple[str, ...]
+    output_views: tuple[str, ...]  # the view of each output, for full names (view__feature)
     views: tuple[ViewPlan, ...]
     on_demand_views: tuple[OnDemandFeatureView, ...]
     join_keys: dict[str, ValueType]
@@ -65,9 +66,10 @@ def service_plan(
     )
     odfv_names = {v.name for v in store.list_on_demand_feature_views()}
     view_features: dict[str, list[str]] = {}
-    on_demand, request_fields, outputs = [], [], []
+    on_demand, request_fields, outputs, output_views = [], [], [], []
     for name, features in projections:
         outputs += features
+        output_views += [name] * len(features)
         if name in odfv_names:
             view = store.get_on_demand_feature_view(name)
             on_demand.append(view)
@@ -84,6 +86,7 @@ def service_plan(
     }
     return ServicePlan(
         output_names=tuple(outputs),
+        output_views=tuple(output_views),
         views=views,
         on_demand_views=tuple(on_demand),
         join_keys=join_keys,
