@@ -13,8 +13,8 @@ from feast import FeatureStore
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import _mmh3, _redis_key
 
-from feature_repo.online.errors import online_backend
 from devtools.bench.online_baselines import JOIN_KEY, _entity_key
+from feature_repo.online.errors import online_backend
 
 PIPELINE_ENTITIES = 2_000
 
