@@ -74,13 +74,13 @@ def lean_vs_stock(
             served = ours[name]
             same_status = (
                 (served.status is FeatureStatus.PRESENT) == (status is FeatureStatus.PRESENT)
-                if name in on_demand
+                if name in computed
                 else served.status is status
             )
             if (
                 served.value != value
                 or not same_status
-                or (name not in on_demand and served.event_time != event)
+                or (name not in computed and served.event_time != event)
             ):
                 differences.append((row, name, served, (value, status, event)))
     return differences
