@@ -226,8 +226,12 @@ def test_bulk_loaded_store_reads_as_a_stock_loaded_one(run, raw_tables, horizon,
     stock_config["project"] = f"{stock_config['project']}_stock"
     if run.profile == "sqlite":
         stock_config["online_store"]["path"] = str(tmp_path / "stock_online.db")
-    if not stock_config["registry"]["path"].startswith("s3://"):
-        stock_config["registry"]["path"] = str(tmp_path / "stock_registry.db")
+    registry = stock_config["registry"]["path"]  # its own: teardown deletes the registry too
+    stock_config["registry"]["path"] = (
+        registry.replace("registry.pb", "stock_registry.pb")
+        if registry.startswith("s3://")
+        else str(tmp_path / "stock_registry.db")
+    )
     path = tmp_path / "feature_store.stock.yaml"
     path.write_text(yaml.safe_dump(stock_config))
     run_cli("feast", "-f", str(path), "apply", env=run.env)
