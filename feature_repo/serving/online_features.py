@@ -119,9 +119,17 @@ class OnlineFeatureReader:
     def _view_values(
         self, rows: list[dict[str, Any]], now: datetime
     ) -> dict[str, Sequence[FeatureValue]]:
-        keys = [[encoder.encode(row) for row in rows] for encoder in self._encoders]
-        with online_store_errors(self.store, OnlineStoreUnavailableError, UNREACHABLE_HINT):
+        encoded = {
+            encoder.join_keys: [encoder.encode(row) for row in rows] for encoder in self._encoders
+        }  # views with the same join keys share their keys
+        keys = [encoded[encoder.join_keys] for encoder in self._encoders]
+        try:
             stored = self._reader.read(keys)
+        except (
+            Exception
+        ):  # translated (once, per backend, in feature_repo.online) when it is the store
+            with online_store_errors(self.store, OnlineStoreUnavailableError, UNREACHABLE_HINT):
+                raise
         values: dict[str, Sequence[FeatureValue]] = {}
         for view, view_rows in zip(self.plan.views, stored, strict=True):
             width = len(view.features)
