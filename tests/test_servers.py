@@ -145,3 +145,67 @@ def test_feast_ui_serves_its_page(store_config):
         projects = requests.get(f"{url}/projects-list.json", timeout=10)
     assert page.status_code == 200 and "<html" in page.text.lower()
     assert projects.status_code == 200 and "delivery_test" in projects.text
+
+
+def test_lean_get_online_features_route_returns_the_training_values(
+    scoring_url, materialized_store, raw_tables, horizon
+):
+    """The scoring service's /get-online-features (lean reader) in Feast's JSON shape."""
+    import pandas as pd
+
+    users = raw_tables[1]["user_id"].drop_duplicates().head(20).tolist() + [5]
+    offline = training_frame(
+        materialized_store,
+        pd.DataFrame({"user_id": users, "event_timestamp": horizon, "request_time": horizon}),
+        "churn_model_v1",
+    )
+    response = requests.post(
+        f"{scoring_url}/get-online-features",
+        json={
+            "feature_service": "churn_model_v1",
+            "entities": {"user_id": users, "request_time": [horizon.isoformat()] * len(users)},
+            "as_of": horizon.isoformat(),
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    by_name = dict(zip(body["metadata"]["feature_names"], body["results"], strict=True))
+    assert by_name["user_id"]["values"] == users
+    assert len(by_name) == 1 + 34
+    for feature in ("order_count_30d", "spend_sum_90d", "neighborhood", "tenure_days"):
+        expected = [
+            None if (isinstance(v, float) and math.isnan(v)) else v for v in offline[feature]
+        ]
+        assert by_name[feature]["values"] == pytest.approx(expected), feature
+    assert by_name["neighborhood"]["statuses"][-1] == "NOT_FOUND"  # user 5 is unknown
+    assert by_name["neighborhood"]["statuses"][0] == "PRESENT"
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (
+            {"feature_service": "fraud_v9", "entities": {"user_id": [1]}},
+            "Unknown feature service 'fraud_v9'",
+        ),
+        ({"features": ["user_profile:height"], "entities": {"user_id": [1]}}, "feature 'height'"),
+        (
+            {"feature_service": "churn_model_v1", "entities": {"user_id": ["1"]}},
+            "'user_id' must be INT64",
+        ),
+        ({"feature_service": "churn_model_v1", "entities": {"user_id": []}}, "non-empty list"),
+        ({"feature_service": "churn_model_v1", "entities": {"account": [1]}}, "join key 'user_id'"),
+        ({"feature_service": "churn_model_v1"}, '"entities"'),
+        (
+            {"feature_service": "checkout_model_v1", "entities": {"user_id": [1]}},
+            "request field 'cart_amount'",
+        ),
+    ],
+)
+def test_lean_route_bad_input_is_a_clear_422(scoring_url, body, says):
+    response = requests.post(f"{scoring_url}/get-online-features", json=body, timeout=10)
+    assert response.status_code == 422, response.text
+    assert says in response.json()["detail"] and "Traceback" not in response.text
+    garbage = requests.post(f"{scoring_url}/get-online-features", data="{not json", timeout=10)
+    assert garbage.status_code == 422 and "not JSON" in garbage.json()["detail"]

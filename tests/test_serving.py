@@ -125,5 +125,90 @@ def test_unreachable_store_is_named(store_config, tmp_path):
         )
     )
     reader = OnlineFeatureReader(open_store(config_path=broken), "churn_model_v1")
-    with pytest.raises(OnlineStoreUnavailableError, match=f"sqlite online store at {missing_dir}"):
+    with pytest.raises(OnlineStoreUnavailableError, match=f"SQLite online store at {missing_dir}"):
         reader.read([{"user_id": 123151}])
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"user_id": 112312},
+        {"user_id": -(2**63)},
+        {"user_id": 2**63 - 1},
+        {"user_id": 0},
+    ],
+)
+def test_entity_keys_are_serialized_as_feast_serializes_them(row):
+    from feast.infra.key_encoding_utils import serialize_entity_key
+    from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+    from feast.protos.feast.types.Value_pb2 import Value
+    from feast.value_type import ValueType
+
+    from feature_repo.serving.entity_keys import EntityKeyEncoder
+
+    encoder = EntityKeyEncoder(["user_id"], {"user_id": ValueType.INT64})
+    proto = EntityKey(join_keys=["user_id"], entity_values=[Value(int64_val=row["user_id"])])
+    assert encoder.encode(row) == serialize_entity_key(proto, 3)
+    two = EntityKeyEncoder(["zone", "a_id"], {"zone": ValueType.STRING, "a_id": ValueType.INT32})
+    both = EntityKey(
+        join_keys=["zone", "a_id"],
+        entity_values=[Value(string_val="Hell's Kitchen"), Value(int32_val=7)],
+    )
+    assert two.encode({"zone": "Hell's Kitchen", "a_id": 7}) == serialize_entity_key(both, 3)
+
+
+def test_lean_reader_equals_stock_on_the_demo_store(materialized_store, raw_tables, horizon):
+    """Every user through the checkout service (stock SQLite class), unknown ids included."""
+    from tests.stock_reads import lean_vs_stock
+
+    users = raw_tables[0]["user_id"].tolist() + [1, 2]
+    reader = OnlineFeatureReader(materialized_store, "checkout_model_v1")
+    at = horizon.to_pydatetime()
+    rows = [{"user_id": u, "request_time": at, "cart_amount": 12.0} for u in users]
+    differences = lean_vs_stock(materialized_store, reader, rows, at)
+    assert not differences, differences[:3]
+
+
+def test_redis_down_is_a_clear_serving_error(built_data, tmp_path, horizon):
+    from devtools.local_servers import RedisServer
+    from tests.stores import profile_config
+
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        config = profile_config("redis", tmp_path, {"DELIVERY_FS_REDIS": server.endpoint}, "down")
+        from tests.cli_runner import run_cli
+
+        run_cli("feast", "-f", str(config), "apply")
+        store = open_store(config_path=config)
+        store.materialize(
+            (horizon - timedelta(days=30)).to_pydatetime(),
+            horizon.to_pydatetime(),
+            ["user_profile"],
+        )
+        reader = OnlineFeatureReader(store, "churn_model_v1")
+        found = reader.read([{"user_id": 112312}], now=horizon.to_pydatetime())
+        assert found[0]["operating_system"].status in (
+            FeatureStatus.PRESENT,
+            FeatureStatus.NOT_FOUND,
+        )
+    finally:
+        server.stop()
+    with pytest.raises(
+        OnlineStoreUnavailableError, match=f"Redis at {server.endpoint} .* unreachable"
+    ):
+        reader.read([{"user_id": 112312}])
+
+
+def test_unknown_user_gets_not_found_on_redis_too(built_data, tmp_path, horizon, redis_server):
+    """Stock Feast answers an unknown id on Redis with PRESENT nulls; the lean reader says NOT_FOUND."""
+    from tests.cli_runner import run_cli
+    from tests.stores import profile_config
+
+    config = profile_config(
+        "redis", tmp_path, {"DELIVERY_FS_REDIS": redis_server.endpoint}, "unknown"
+    )
+    run_cli("feast", "-f", str(config), "apply")
+    store = open_store(config_path=config)
+    features = features_for_checkout(7, 20.0, store=store, now=horizon.to_pydatetime())
+    assert not features.known_user
+    assert set(features.statuses.values()) == {FeatureStatus.NOT_FOUND}

@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
 from feature_repo.store_operations import backfill_online, data_horizon, open_store
 from tests.cli_runner import run_cli
 from tests.conftest import TEST_BUCKET
+from tests.stock_reads import lean_vs_stock
 from tests.stores import (
     SERVICE,
     append_orders_of_a_new_day,
@@ -160,6 +162,112 @@ def test_incremental_materialization_of_a_new_day(run, raw_tables, horizon):
         entity_rows=[{"transaction_id": int(t)} for t in new["transaction_id"]],
     ).to_dict()
     assert orders["amount"] == new["amount"].tolist()
+
+
+LOOKUP_USERS = 1_000
+UNKNOWN_USERS = [1, 2, 3]
+
+
+def _lookup_rows(service: str, ids: list[int], at: pd.Timestamp) -> list[dict]:
+    key = "transaction_id" if service == "transaction_analytics_v1" else "user_id"
+    extra = {"cart_amount": 31.5} if service == "checkout_model_v1" else {}
+    return [{key: i, "request_time": at.to_pydatetime(), **extra} for i in ids]
+
+
+def test_lean_reader_equals_stock_feast_for_every_service(run, raw_tables, horizon):
+    """1,000 users (and 1,000 orders) through every feature service, lean reader against stock
+    ``get_online_features`` with the TTL rule applied to stock's answer: at the load's horizon
+    (nothing past TTL but older orders) and 200 days later (order statistics past TTL for users without orders)."""
+    users, transactions = raw_tables
+    loaded = data_horizon(run.data_dir / "features")  # the last load (after the new day)
+    ids = users["user_id"].iloc[:LOOKUP_USERS].tolist() + UNKNOWN_USERS
+    orders = transactions.sort_values("transaction_date")["transaction_id"]
+    order_ids = orders.iloc[:500].tolist() + orders.iloc[-500:].tolist() + UNKNOWN_USERS
+    checked = {}
+    for service in ("churn_model_v1", "checkout_model_v1", "transaction_analytics_v1"):
+        reader = OnlineFeatureReader(run.store, service)
+        for at in (loaded, loaded + pd.Timedelta(days=200)):
+            keys = order_ids if service == "transaction_analytics_v1" else ids
+            rows = _lookup_rows(service, keys, at)
+            # Stock computes on-demand features from unmasked inputs: compared where none is past TTL.
+            differences = lean_vs_stock(
+                run.store, reader, rows, at.to_pydatetime(), on_demand=at == loaded
+            )
+            assert not differences, f"{service} at {at}: {len(differences)}, e.g. {differences[:3]}"
+            statuses = {
+                v.status for row in reader.read(rows, now=at.to_pydatetime()) for v in row.values()
+            }
+            checked[(service, at == loaded)] = statuses
+    # The comparison covered present, missing, unknown and (later) past-TTL values.
+    assert {FeatureStatus.PRESENT, FeatureStatus.NULL_VALUE, FeatureStatus.NOT_FOUND} <= checked[
+        ("churn_model_v1", True)
+    ]
+    assert FeatureStatus.OUTSIDE_MAX_AGE in checked[("churn_model_v1", False)]
+    assert {FeatureStatus.PRESENT, FeatureStatus.NOT_FOUND} <= checked[
+        ("transaction_analytics_v1", True)
+    ]
+
+
+STOCK_TYPES = {
+    "sqlite": "sqlite",
+    "redis": "redis",
+    "redis_cluster": "redis",
+    "dynamodb": "dynamodb",
+}
+
+
+def test_bulk_loaded_store_reads_as_a_stock_loaded_one(run, raw_tables, horizon, tmp_path):
+    """The profile's bulk-writing class against Feast's own class, same load, read by stock Feast."""
+    import yaml
+
+    assert run.store.config.online_store.type.startswith("feature_repo.online.")
+    stock_config = yaml.safe_load(run.config.read_text())
+    stock_config["online_store"]["type"] = STOCK_TYPES[run.profile]
+    stock_config["project"] = f"{stock_config['project']}_stock"
+    if run.profile == "sqlite":
+        stock_config["online_store"]["path"] = str(tmp_path / "stock_online.db")
+    registry = stock_config["registry"]["path"]  # its own: teardown deletes the registry too
+    stock_config["registry"]["path"] = (
+        registry.replace("registry.pb", "stock_registry.pb")
+        if registry.startswith("s3://")
+        else str(tmp_path / "stock_registry.db")
+    )
+    path = tmp_path / "feature_store.stock.yaml"
+    path.write_text(yaml.safe_dump(stock_config))
+    run_cli("feast", "-f", str(path), "apply", env=run.env)
+    stock_store = open_store(config_path=path)
+    try:
+        end = data_horizon(run.data_dir / "features").to_pydatetime()
+        for store in (run.store, stock_store):
+            for view in store.list_feature_views():
+                store.materialize(end - view.ttl, end, feature_views=[view.name])
+        users, transactions = raw_tables
+        for features, rows in (
+            (SERVICE, [{"user_id": u, "request_time": end} for u in users["user_id"]]),
+            (
+                "transaction_analytics_v1",
+                [{"transaction_id": t} for t in transactions["transaction_id"].iloc[-2000:]],
+            ),
+        ):
+            ours, theirs = (
+                s.get_online_features(
+                    features=s.get_feature_service(features), entity_rows=rows
+                ).to_dict(include_event_timestamps=True)
+                for s in (run.store, stock_store)
+            )
+            assert ours == theirs, features
+            assert any(
+                v is not None
+                for v in next(
+                    iter(
+                        v
+                        for k, v in ours.items()
+                        if k not in ("user_id", "transaction_id", "request_time")
+                    )
+                )
+            )
+    finally:
+        stock_store.teardown()
 
 
 def test_teardown_leaves_nothing_behind(run):

@@ -12,6 +12,8 @@ from feast.infra.online_stores.helpers import _mmh3, _redis_key, compute_table_i
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 
+from feature_repo.online.translation import online_backend
+
 JOIN_KEY = "user_id"
 
 
@@ -24,7 +26,7 @@ def raw_reader(
 ) -> Callable[[Sequence[int]], object]:
     """A function reading the rows of ``user_ids`` that a lookup of ``view_features`` reads."""
     config = store.config
-    kind = config.online_store.type
+    kind = online_backend(config.online_store)
     if kind == "redis":
         return _redis_reader(store, view_features)
     if kind == "sqlite":

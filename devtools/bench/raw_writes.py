@@ -14,13 +14,14 @@ from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import _mmh3, _redis_key
 
 from devtools.bench.online_baselines import JOIN_KEY, _entity_key
+from feature_repo.online.translation import online_backend
 
 PIPELINE_ENTITIES = 2_000
 
 
 def writer(store: FeatureStore) -> Callable[[object, pa.Table, str], int]:
     """A function writing one view's rows; it returns the number of entity rows written."""
-    kind = store.config.online_store.type
+    kind = online_backend(store.config.online_store)
     if kind == "redis":
         return _redis_writer(store)
     if kind == "sqlite":

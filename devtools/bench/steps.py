@@ -74,10 +74,19 @@ def materialize(config: str, end: str) -> dict[str, Any]:
     """``store.materialize`` of the main service's views, as the online backfill runs it."""
     store = _store(config)
     instant = datetime.fromisoformat(end)
+    online = store._get_provider().online_store
+    write, written = online.online_write_batch, []
+
+    def timed_write(*args, **kwargs):  # the online store's share of the time
+        begin = time.perf_counter()
+        write(*args, **kwargs)
+        written.append(time.perf_counter() - begin)
+
+    online.online_write_batch = timed_write
     start = time.perf_counter()
     for view, since in _materialized_views(store, instant):
         store.materialize(start_date=since, end_date=instant, feature_views=[view.name])
-    return {"seconds": time.perf_counter() - start}
+    return {"seconds": time.perf_counter() - start, "write_seconds": sum(written)}
 
 
 def raw_write(config: str, end: str) -> dict[str, Any]:
@@ -133,7 +142,11 @@ def http(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     bodies = [
         json.dumps(
-            {"feature_service": SERVICE, "entities": {"user_id": [u], "request_time": [now]}}
+            {
+                "feature_service": SERVICE,
+                "entities": {"user_id": [u], "request_time": [now]},
+                "as_of": now,
+            }  # the lean endpoint's lookup instant; feast serve ignores it
         )
         for u in users
     ]
@@ -144,7 +157,7 @@ def http(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict
         response = connection.getresponse()
         body = response.read()
         if response.status != 200:
-            raise RuntimeError(f"feast serve answered {response.status}: {body[:300]!r}")
+            raise RuntimeError(f"{url} answered {response.status}: {body[:300]!r}")
 
     return time_calls(call, calls, warm_up)
 

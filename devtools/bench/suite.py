@@ -14,6 +14,7 @@ from devtools.bench.measure import machine
 from devtools.bench.offline_figures import offline_figures
 from devtools.bench.report import Figure, print_table, write_results
 from devtools.bench.runner import Bench
+from devtools.bench.serving_figures import serving_figures
 from devtools.local_servers import MotoServer, RedisServer, start_emulator
 
 STORE_SCALE = (
@@ -47,13 +48,9 @@ def run_bench(scales: list[float], results: Path, work_dir: Path, console: Conso
             "sqlite": bench.applied_store(store_scale, "sqlite", {}),
         }
         end = _horizon(bench, store_scale)
-        console.print(f"materialization at x{store_scale:g}, up to {end}")
-        figures += f.materialize_figures(bench, store_scale, configs, end)
         users = f.lookup_users(bench, store_scale, 2_000)
-        console.print("online lookups")
-        figures += f.online_figures(bench, store_scale, configs, users, end)
-        console.print("feast serve over HTTP")
-        figures += f.http_figures(bench, store_scale, configs["redis"], users, end)
+        console.print(f"serving and materialization at x{store_scale:g}, up to {end}")
+        figures += serving_figures(bench, store_scale, configs, users, end)
         console.print("offline store: materialization pull, historical retrieval")
         figures += offline_figures(bench, store_scale, configs["sqlite"], end, HISTORICAL_ROWS)
         console.print("SageMaker ingestion")

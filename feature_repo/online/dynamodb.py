@@ -1,4 +1,9 @@
-"""The DynamoDB online store: its endpoint, botocore's retry settings, and its errors in our words.
+"""The DynamoDB online store: bulk writes in Feast's layout, its endpoint, botocore's retry
+settings, and its errors in our words.
+
+``BulkDynamoDBOnlineStore`` writes Feast's items (``entity_id``, ``event_ts``, ``values``) through
+one ``batch_writer`` per view batch, keeping only the latest row per entity (as Feast's async
+writer does), so a batch never sends two puts for one key.
 
 Feast 0.67 passes its ``retry_mode`` / ``total_max_retry_attempts`` settings only to its async
 client; the client that materializes and serves synchronously takes botocore's defaults. Retries
@@ -11,10 +16,37 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from typing import Literal
 
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 
+DYNAMODB_TYPE = "feature_repo.online.dynamodb.BulkDynamoDBOnlineStore"
 RETRY_DEFAULTS = {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "8"}
+
+try:  # the aws extra
+    from feast.infra.online_stores.dynamodb import (
+        DynamoDBOnlineStore,
+        DynamoDBOnlineStoreConfig,
+        _latest_data_to_write,
+    )
+
+    class BulkDynamoDBOnlineStoreConfig(DynamoDBOnlineStoreConfig):
+        """Feast's DynamoDB settings (``region``, ``endpoint_url``, ...), selected by this module's class."""
+
+        type: Literal["feature_repo.online.dynamodb.BulkDynamoDBOnlineStore"] = DYNAMODB_TYPE  # type: ignore[assignment]
+
+    class BulkDynamoDBOnlineStore(DynamoDBOnlineStore):
+        """Feast's DynamoDB online store writing only each entity's latest row of a batch."""
+
+        def _write_batch_non_duplicates(self, table_instance, data, progress, config):
+            super()._write_batch_non_duplicates(
+                table_instance, list(_latest_data_to_write(data)), None, config
+            )
+            if progress:
+                progress(len(data))
+
+except ImportError:  # pragma: no cover - without boto3 the aws profile is not usable anyway
+    pass
 
 
 def apply_retry_defaults() -> None:
@@ -33,7 +65,7 @@ def dynamodb_endpoint(online_config) -> str:
 
 
 @contextmanager
-def dynamodb_errors(online_config):
+def dynamodb_errors(online_config, hint: str = RERUN_HINT):
     from botocore.exceptions import BotoCoreError, ClientError  # the aws extra
 
     where = f"DynamoDB at {dynamodb_endpoint(online_config)} (region {online_config.region})"
@@ -44,12 +76,10 @@ def dynamodb_errors(online_config):
         advice = (
             "check the credentials and the IAM permissions the README lists for the aws profile"
             if code in ("AccessDeniedException", "UnrecognizedClientException")
+            else "check that `feast apply` created its tables"
+            if code == "ResourceNotFoundException"
             else f"it still failed after {os.environ.get('AWS_MAX_ATTEMPTS', 'the configured')} attempts"
         )
-        raise OnlineStoreError(
-            f"{where} answered {code}: {error}; {advice}. {RERUN_HINT}"
-        ) from error
+        raise OnlineStoreError(f"{where} answered {code}: {error}; {advice}. {hint}") from error
     except BotoCoreError as error:
-        raise OnlineStoreUnavailableError(
-            f"{where} is unreachable: {error}. {RERUN_HINT}"
-        ) from error
+        raise OnlineStoreUnavailableError(f"{where} is unreachable: {error}. {hint}") from error

@@ -1,12 +1,14 @@
 """An example scoring service for checkouts, built on the serving module.
 
-    uvicorn feature_repo.serving.scoring_service:app --host 127.0.0.1 --port 8000
+    uvicorn feature_repo.serving.scoring_service:app --host 127.0.0.1 --port 8000 --workers 2
 
 ``POST /score/checkout`` with ``{"user_id": 123151, "cart_amount": 35.0}`` (and optionally
 ``"as_of"``, an ISO instant, to replay a past moment) answers with the features the checkout
 model read, their statuses and a coupon-offer score. The score is a stand-in for a real model:
 a fixed logistic formula, documented here so that tests can compute it independently.
 An unknown user is scored with ``DEFAULT_SCORE`` and ``known_user: false``.
+``POST /get-online-features`` serves any feature service in the JSON shape of Feast's feature
+server, through the same lean reader (``feature_server_route``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 from feature_repo.serving.auth import checkout_caller
 from feature_repo.serving.checkout import CheckoutFeatures, checkout_reader, features_for_checkout
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
+from feature_repo.serving.feature_server_route import router as feature_server_router
 from feature_repo.serving.online_features import freeze_long_lived_objects
 
 DEFAULT_SCORE = 0.5  # a user the store knows nothing about
@@ -64,6 +67,7 @@ async def _lifespan(app: FastAPI):
 
 
 app = FastAPI(title="Checkout scoring (example)", lifespan=_lifespan)
+app.include_router(feature_server_router)  # POST /get-online-features, Feast's JSON shape
 
 
 @app.post("/score/checkout", response_model=CheckoutScore, dependencies=[Depends(checkout_caller)])

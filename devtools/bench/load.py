@@ -1,0 +1,62 @@
+"""HTTP load with ``wrk`` (Debian's package): POST bodies from a Lua script, latency percentiles,
+throughput and errors parsed from its report. Loopback only."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+SCRIPT = """
+local bodies = {}
+for line in io.lines("%s") do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "/get-online-features", {["Content-Type"] = "application/json"}, bodies[i])
+end
+"""
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk_run(url: str, bodies: list[dict], connections: int, seconds: int, work_dir: Path) -> dict:
+    """``wrk`` with ``connections`` clients for ``seconds``; requests/s, p50/p99/max ms, errors."""
+    program = shutil.which("wrk")
+    if not program:
+        raise RuntimeError("`wrk` is needed for the HTTP load figures: apt-get install -y wrk")
+    lines = work_dir / "wrk-bodies.jsonl"
+    lines.write_text("\n".join(json.dumps(b) for b in bodies) + "\n")
+    script = work_dir / "wrk-post.lua"
+    script.write_text(SCRIPT % lines)
+    threads = min(2, connections)
+    report = subprocess.run(
+        [program, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "--timeout", "10s", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return parse_wrk(report)
+
+
+def parse_wrk(report: str) -> dict:
+    latency = re.search(r"^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)", report, re.M)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", report, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
+    )
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+(\S+)", report).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", report).group(1)),
+        "p50_ms": _ms(percentiles["50"]),
+        "p99_ms": _ms(percentiles["99"]),
+        "max_ms": _ms(latency.group(3)),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(n) for n in sockets.groups()) if sockets else 0),
+    }
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * _UNITS[unit]

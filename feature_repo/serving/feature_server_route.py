@@ -1,0 +1,120 @@
+"""``POST /get-online-features`` in the JSON shape of Feast's feature server, served by the lean
+reader (TTL applied as offline, on-demand features computed from the masked inputs).
+
+Request: ``{"feature_service": "churn_model_v1"}`` or ``{"features": ["view:feature", ...]}``,
+``"entities": {"user_id": [...], "request_time": [...], "cart_amount": [...]}`` (request fields
+beside the join keys, as ``feast serve`` takes them), optionally ``"full_feature_names": true`` and,
+beyond Feast's shape, ``"as_of"`` (an ISO instant to look up at; default now).
+Response: ``{"metadata": {"feature_names": [...]}, "results": [{"values", "statuses",
+"event_timestamps"}, ...]}``, join keys first, one result per name. Statuses are Feast's names
+plus ``NOT_YET_VALID``; a timestamp feature is in Unix seconds, as Feast's server sends it.
+
+Bad input answers 422 and an unreachable store 503, each with a ``detail`` naming the service,
+feature or store; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from feature_repo.serving.errors import (
+    InvalidEntityError,
+    OnlineStoreUnavailableError,
+    ServingError,
+)
+from feature_repo.serving.online_features import REQUEST_TIME, FeatureValue, OnlineFeatureReader
+
+NO_TIME = "1970-01-01T00:00:00Z"
+router = APIRouter()
+
+
+@lru_cache(maxsize=64)
+def reader_of(service: str | None, features: tuple[str, ...]) -> OnlineFeatureReader:
+    """A reader per service (or list of references), resolved once per process."""
+    from feature_repo.serving.checkout import default_store
+
+    return OnlineFeatureReader(default_store(), service, features)
+
+
+@router.post("/get-online-features")
+async def get_online_features(request: Request) -> Response:
+    try:
+        body = json.loads(await request.body())
+    except ValueError as error:
+        return JSONResponse(
+            {"detail": f"/get-online-features: the body is not JSON ({error})."}, 422
+        )
+    try:
+        answer = lookup(body)
+    except OnlineStoreUnavailableError as error:
+        return JSONResponse({"detail": str(error)}, status_code=503)
+    except (ServingError, ValueError, TypeError, AttributeError) as error:
+        return JSONResponse({"detail": f"/get-online-features: {error}"}, status_code=422)
+    return Response(json.dumps(answer, default=_json_value), media_type="application/json")
+
+
+def lookup(body: dict[str, Any]) -> dict[str, Any]:
+    """The response of one request body (a dict in the feature server's shape)."""
+    if not isinstance(body, dict) or not isinstance(body.get("entities"), dict):
+        raise InvalidEntityError('expected a JSON object with "entities": {"<join key>": [...]}')
+    service, features = body.get("feature_service"), tuple(body.get("features") or ())
+    if bool(service) == bool(features):
+        raise InvalidEntityError('give either "feature_service" or "features", not both or none')
+    reader = reader_of(service, features)
+    columns: dict[str, list] = body["entities"]
+    sizes = {len(v) if isinstance(v, list) else -1 for v in columns.values()}
+    if len(sizes) != 1 or -1 in sizes:
+        raise InvalidEntityError(
+            f"{reader.service_name}: every entity column must be a list, all of one length; "
+            f"got { ({k: type(v).__name__ for k, v in columns.items()}) }."
+        )
+    rows = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
+    for row in rows:
+        if isinstance(row.get(REQUEST_TIME), str):
+            row[REQUEST_TIME] = _instant(row[REQUEST_TIME])
+    as_of = _instant(body["as_of"]) if body.get("as_of") else None
+    served = reader.read(rows, now=as_of)
+    plan = reader.plan
+    names = [
+        f"{view.split('@')[0]}__{name}" if body.get("full_feature_names") else name
+        for view, name in zip(plan.output_views, plan.output_names, strict=True)
+    ]
+    keys = list(plan.join_keys)
+    results = [
+        {"values": columns[k], "statuses": ["PRESENT"] * len(rows), "event_timestamps": [NO_TIME] * len(rows)}
+        for k in keys
+    ]  # fmt: skip
+    for name in plan.output_names:
+        results.append(_result([row[name] for row in served]))
+    return {"metadata": {"feature_names": keys + names}, "results": results}
+
+
+def _result(values: list[FeatureValue]) -> dict[str, list]:
+    return {
+        "values": [v.value for v in values],
+        "statuses": [v.status.value for v in values],
+        "event_timestamps": [
+            v.event_time.strftime("%Y-%m-%dT%H:%M:%SZ") if v.event_time else NO_TIME for v in values
+        ],
+    }
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise InvalidEntityError(f"expected an ISO-8601 instant, got {text!r}") from None
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")

@@ -1,0 +1,72 @@
+"""Online rows from SQLite: one ``SELECT ... WHERE entity_key IN (...)`` per view.
+
+Layout (Feast's): one table per view (``project_view``, versioned name), one row per entity and
+feature: ``entity_key`` (serialized), ``feature_name``, ``value`` (serialized ``ValueProto``),
+``event_ts`` (Unix seconds, read back as Feast does). The database is opened read-only and never
+created: a missing file is an error, not an empty store. One connection per thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feast import FeatureStore
+from feast.infra.online_stores.helpers import compute_table_id
+from feast.infra.online_stores.sqlite import SqliteOnlineStore
+
+from feature_repo.serving.plan import ServicePlan
+from feature_repo.serving.stored_rows import StoredRow
+
+
+class SqliteReader:
+    def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
+        self.uri = (
+            Path(SqliteOnlineStore._get_db_path(store.config)).absolute().as_uri() + "?mode=ro"
+        )
+        self.local = threading.local()
+        versioned = store.config.registry.enable_online_feature_view_versioning
+        self.views = []  # (table, feature position by name, feature count)
+        for view in plan.views:
+            table = compute_table_id(store.config.project, view.view, versioned)
+            positions = {name: i for i, name in enumerate(view.features)}
+            self.views.append(('"' + table.replace('"', '""') + '"', positions))
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            self.local.connection = connection
+        return connection
+
+    def read(self, keys: Sequence[list[bytes]]) -> list[list[StoredRow]]:
+        connection = self._connection()
+        result = []
+        for (table, positions), view_keys in zip(self.views, keys, strict=True):
+            unique = list(dict.fromkeys(view_keys))
+            marks = ",".join("?" * len(unique))
+            rows = connection.execute(
+                f"SELECT entity_key, feature_name, value, event_ts FROM {table} "
+                f"WHERE entity_key IN ({marks})",
+                unique,
+            ).fetchall()
+            found: dict[bytes, tuple[datetime | None, list[bytes | None]]] = {}
+            for key, name, value, stamp in rows:
+                position = positions.get(name)
+                entry = found.get(key)
+                if entry is None:
+                    entry = found[key] = (_instant(stamp), [None] * len(positions))
+                if position is not None:
+                    entry[1][position] = value
+            result.append([found.get(key) for key in view_keys])
+        return result
+
+
+def _instant(stamp) -> datetime | None:
+    """Feast's reading of ``event_ts``: ``datetime.fromtimestamp(seconds)`` taken as UTC."""
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(int(stamp)).replace(tzinfo=UTC)
