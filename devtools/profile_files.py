@@ -37,7 +37,7 @@ def profile_config(profile: str, directory: Path, variables: dict[str, str], pro
     config["project"] = project
     if not config["registry"]["path"].startswith("s3://"):
         config["registry"]["path"] = str(directory / "registry.db")
-    if config["online_store"]["type"] == "sqlite":
+    if str(config["online_store"]["type"]).endswith(("sqlite", "SqliteOnlineStore")):
         config["online_store"]["path"] = str(directory / "online_store.db")
     path = directory / f"feature_store.{profile}.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -25,7 +25,7 @@ from tests.test_cli_and_docs import SUBCOMMANDS
 DEMO_SCALE = "0.05"
 NO_BUILD = "No feature build found"
 NOT_APPLIED = "run `feast apply` first"
-NO_ONLINE_TABLES = "Cannot read the sqlite online store"
+NO_ONLINE_TABLES = "SQLite online store at"
 _NOT_IN_A_CLONE = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", ".*_cache")
 
 # (command line, what the error line must say), before `make demo` has run: first the commands
