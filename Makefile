@@ -46,7 +46,7 @@ test: install-dev require-redis require-java require-chromium
 test-fast: install-dev
 	$(BIN)/pytest -n 0 -m "not integration"
 
-## Issue 7's figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
+## The performance figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
 ## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
 bench: install-dev require-redis
 	$(BIN)/delivery-fs-bench $(BENCH_ARGS)

@@ -3,6 +3,9 @@
 The rules here are the ones the service model cannot express (its lengths, patterns and enums are
 checked beforehand by ``model_validation``): reserved names, where the record identifier and event
 time must be and which types they may have, unique names, additions only.
+
+Longer than our usual modules on purpose: one feature group's whole life (create, describe, update,
+delete and its states) reads best in one place, as the service's own reference is organised.
 """
 
 from __future__ import annotations

@@ -119,14 +119,14 @@ def store_config(built_data) -> Path:
 
 @pytest.fixture(scope="session")
 def store(store_config):
-    from feature_repo.store_operations import open_store
+    from feature_repo.store import open_store
 
     return open_store(config_path=store_config)
 
 
 @pytest.fixture(scope="session")
 def horizon(built_data) -> pd.Timestamp:
-    from feature_repo.store_operations import data_horizon
+    from feature_repo.horizon import data_horizon
 
     return data_horizon(features_dir())
 
@@ -134,7 +134,7 @@ def horizon(built_data) -> pd.Timestamp:
 @pytest.fixture(scope="session")
 def materialized_store(store, horizon):
     """The store after the demo's online load: backfill as of the horizon, then an incremental run."""
-    from feature_repo.store_operations import backfill_online
+    from feature_repo.online_backfill import backfill_online
 
     backfill_online(store, horizon.to_pydatetime())
     store.materialize_incremental(end_date=horizon.to_pydatetime())
@@ -195,7 +195,7 @@ def aws_store(moto, built_data):
     """The aws profile (S3 registry and tables, DynamoDB) on the session's data, published to S3; the local copy is then deleted."""
     directory = SESSION_DIR / "aws"
     directory.mkdir()
-    from feature_repo.store_operations import open_store
+    from feature_repo.store import open_store
     from tests.stores import copy_data, profile_config
 
     work = copy_data(built_data, directory / "data")

@@ -71,7 +71,8 @@ def provider(access_dir):
 @pytest.fixture(scope="module")
 def secure_store(provider, access_dir, built_data, horizon):
     """The definitions applied (with their permissions) and loaded online, with direct credentials."""
-    from feature_repo.store_operations import backfill_online, open_store
+    from feature_repo.online_backfill import backfill_online
+    from feature_repo.store import open_store
 
     config = server_config(access_dir, provider[1])
     run_cli("feast", "-f", str(config), "apply")

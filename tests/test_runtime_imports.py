@@ -86,7 +86,10 @@ def test_modules_that_need_an_extra_miss_only_that_extra(import_failures):
         if extra is None:
             continue
         # Feast's own check of an extra raises its FeastExtrasDependencyImportError
-        assert kind in ("ModuleNotFoundError", "FeastExtrasDependencyImportError"), (module, message)
+        assert kind in ("ModuleNotFoundError", "FeastExtrasDependencyImportError"), (
+            module,
+            message,
+        )
         provided_by = distributions_of(missing.split(".")[0])
         in_extra = runtime_distributions(PROJECT, frozenset({extra})) - runtime
         assert provided_by & in_extra, f"{module}: {missing} does not come with the {extra} extra"

@@ -13,7 +13,8 @@ from feature_repo.serving.errors import (
     UnknownFeatureServiceError,
 )
 from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.store_operations import open_store, training_frame
+from feature_repo.store import open_store
+from feature_repo.training_frames import training_frame
 from tests.conftest import SESSION_DIR, applied_store_config
 from tests.independent import same_value
 

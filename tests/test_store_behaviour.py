@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from feature_repo.horizon import data_horizon
+from feature_repo.online_backfill import backfill_online
 from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.store_operations import backfill_online, data_horizon, open_store
+from feature_repo.store import open_store
 from tests.cli_runner import run_cli
 from tests.conftest import TEST_BUCKET
 from tests.stock_reads import lean_vs_stock

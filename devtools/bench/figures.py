@@ -1,4 +1,4 @@
-"""Each group of figures: the measured step, its same-run baseline, the target of issue 7."""
+"""Each group of figures: the measured step, its same-run baseline and its target."""
 
 from __future__ import annotations
 

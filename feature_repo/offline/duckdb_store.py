@@ -37,6 +37,7 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
+from feature_repo.feature_refs import parse_feature_ref, versioned_view
 from feature_repo.offline.entity_frame import normalized_entity_frame
 from feature_repo.offline.latest_rows import latest_rows
 from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
@@ -91,7 +92,8 @@ class TrainingRetrievalJob(IbisRetrievalJob):
         requested: dict[str, set[str]] = {}
         refs = self.metadata.features if self.metadata else []
         for ref in refs:
-            view_name, _, feature = ref.partition(":")
+            parsed = parse_feature_ref(ref)
+            view_name, feature = versioned_view(parsed.view, parsed.version), parsed.feature
             for view in self.vectorised_views:
                 if view_name in (view.name, view.projection.name_to_use()):
                     column = (

@@ -20,6 +20,12 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.utils import _get_feature_views_to_use
 from feast.value_type import ValueType
 
+from feature_repo.feature_refs import (
+    FeatureRefError,
+    parse_feature_ref,
+    parse_view_name,
+    versioned_view,
+)
 from feature_repo.serving.errors import UnknownFeatureServiceError
 
 
@@ -116,12 +122,12 @@ def _view_plans(store: FeatureStore, view_features: dict[str, tuple[str, ...]]):
 
 def resolve_feature_view(store: FeatureStore, name: str):
     """A view by name, or a pinned version of it (``view@vN``)."""
-    base, _, version = name.partition("@v")
     try:
-        if version:
-            return store.registry.get_feature_view_by_version(base, store.project, int(version))
+        base, version = parse_view_name(name)
+        if version is not None:
+            return store.registry.get_feature_view_by_version(base, store.project, version)
         return store.get_feature_view(base)
-    except (FeatureViewNotFoundException, ValueError, KeyError):
+    except (FeatureRefError, FeatureViewNotFoundException, ValueError, KeyError):
         raise UnknownFeatureServiceError(
             f"Feature view '{name}' is not in the registry: run `feast apply`."
         ) from None
@@ -150,7 +156,11 @@ def _ref_projections(
     }
     projections: dict[str, list[str]] = {}
     for ref in feature_refs:
-        view, _, feature = ref.partition(":")
+        try:
+            parsed = parse_feature_ref(ref)
+        except FeatureRefError as error:
+            raise UnknownFeatureServiceError(str(error)) from None
+        view, feature = versioned_view(parsed.view, parsed.version), parsed.feature
         if view not in available or feature not in available[view]:
             known = sorted(available.get(view, [])) or sorted(available)
             what = (
