@@ -10,6 +10,7 @@ from pathlib import Path
 from feature_repo.paths import REPO_ROOT
 
 BIN_DIR = Path(sys.executable).parent
+WIDTH = "400"  # rich's console width: messages read whole, however long the temporary paths are
 
 
 def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -19,7 +20,7 @@ def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subproce
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "COLUMNS": WIDTH, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(
