@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from devtools.local_servers import LOOPBACK, free_port
+from devtools.local_servers import LOOPBACK, free_port, stop_process_group
 from devtools.oidc import DISCOVERY_PATH, ProviderSetup
 from feature_repo.paths import REPO_ROOT
 
@@ -115,10 +114,4 @@ def secure_servers(config: Path, log: Path) -> Iterator[Servers]:
             raise RuntimeError(f"the secured servers did not start: {line!r} (see {log})")
         yield Servers(f"http://{LOOPBACK}:{online}", offline, registry)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process, timeout=30)
