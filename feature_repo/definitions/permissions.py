@@ -44,6 +44,7 @@ SERVING, DATA_SCIENTIST, PII_READER, ADMIN = (
 ROLES = (SERVING, DATA_SCIENTIST, PII_READER, ADMIN)
 SERVED_SERVICES = ("checkout_model_v1", "churn_model_v1")
 READ_ONLINE, READ_OFFLINE = AuthzedAction.READ_ONLINE, AuthzedAction.READ_OFFLINE
+ONLINE, BOTH_STORES = [READ_ONLINE], [READ_ONLINE, READ_OFFLINE]
 VIEW_TYPES = [FeatureView, OnDemandFeatureView]
 
 
@@ -70,6 +71,17 @@ def _service_is_personal(service: FeatureService, views: dict[str, object]) -> b
 def _patterns(names) -> list[str]:
     # A pattern list must never be empty: Feast treats [] as "every name".
     return [re.escape(name) for name in sorted(names)] or ["(?!)"]
+
+
+def _reads(name: str, types, names, actions, role: str) -> Permission:
+    """``role`` may perform the read ``actions`` on the objects of ``types`` named in ``names``."""
+    return Permission(
+        name=name,
+        types=types,
+        name_patterns=_patterns(names),
+        actions=list(actions),
+        policy=RoleBasedPolicy(roles=[role]),
+    )
 
 
 def permissions_for(objects: dict[str, object]) -> list[Permission]:
@@ -110,48 +122,31 @@ def permissions_for(objects: dict[str, object]) -> list[Permission]:
             policy=RoleBasedPolicy(roles=[ADMIN]),
         )
     )
-    pii_reader_reads_personal_views = Permission(
-        name="pii-reader-reads-personal-views",
-        types=VIEW_TYPES,
-        name_patterns=_patterns(personal_views),
-        actions=[READ_ONLINE, READ_OFFLINE],
-        policy=RoleBasedPolicy(roles=[PII_READER]),
+    pii_reader_reads_personal_views = _reads(
+        "pii-reader-reads-personal-views", VIEW_TYPES, personal_views, BOTH_STORES, PII_READER
     )
-    pii_reader_reads_personal_services = Permission(
-        name="pii-reader-reads-personal-services",
-        types=[FeatureService],
-        name_patterns=_patterns(personal_services),
-        actions=[READ_ONLINE],
-        policy=RoleBasedPolicy(roles=[PII_READER]),
+    pii_reader_reads_personal_services = _reads(
+        "pii-reader-reads-personal-services",
+        [FeatureService],
+        personal_services,
+        ONLINE,
+        PII_READER,
     )
-    data_scientist_reads_other_views = Permission(
-        name="data-scientist-reads-non-personal-views",
-        types=VIEW_TYPES,
-        name_patterns=_patterns(other_views),
-        actions=[READ_ONLINE, READ_OFFLINE],
-        policy=RoleBasedPolicy(roles=[DATA_SCIENTIST]),
+    data_scientist_reads_other_views = _reads(
+        "data-scientist-reads-non-personal-views", VIEW_TYPES, other_views, BOTH_STORES,
+        DATA_SCIENTIST,
+    )  # fmt: skip
+    data_scientist_reads_other_services = _reads(
+        "data-scientist-reads-non-personal-services", [FeatureService], other_services, ONLINE,
+        DATA_SCIENTIST,
+    )  # fmt: skip
+    serving_reads_served_views_online = _reads(
+        "serving-reads-served-views-online", VIEW_TYPES, served_views, ONLINE, SERVING
     )
-    data_scientist_reads_other_services = Permission(
-        name="data-scientist-reads-non-personal-services",
-        types=[FeatureService],
-        name_patterns=_patterns(other_services),
-        actions=[READ_ONLINE],
-        policy=RoleBasedPolicy(roles=[DATA_SCIENTIST]),
-    )
-    serving_reads_served_views_online = Permission(
-        name="serving-reads-served-views-online",
-        types=VIEW_TYPES,
-        name_patterns=_patterns(served_views),
-        actions=[READ_ONLINE],
-        policy=RoleBasedPolicy(roles=[SERVING]),
-    )
-    serving_reads_served_services_online = Permission(
-        name="serving-reads-served-services-online",
-        types=[FeatureService],
-        name_patterns=_patterns(set(SERVED_SERVICES) & set(other_services)),
-        actions=[READ_ONLINE],
-        policy=RoleBasedPolicy(roles=[SERVING]),
-    )
+    serving_reads_served_services_online = _reads(
+        "serving-reads-served-services-online", [FeatureService],
+        set(SERVED_SERVICES) & set(other_services), ONLINE, SERVING,
+    )  # fmt: skip
     return [
         describe_definitions,
         admin_manages_definitions,
