@@ -124,9 +124,8 @@ class OnlineFeatureReader:
         keys = [encoded[encoder.join_keys] for encoder in self._encoders]
         try:
             stored = self._reader.read(keys)
-        except (
-            Exception
-        ):  # translated (once, per backend, in feature_repo.online) when it is the store
+        except Exception:
+            # translated (once, per backend, in feature_repo.online) when it is the store's
             with online_store_errors(self.store, UNREACHABLE_HINT):
                 raise
         values: dict[str, Sequence[FeatureValue]] = {}
