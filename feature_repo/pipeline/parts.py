@@ -3,7 +3,7 @@
 Every feature row belongs to one user, and every feature of a user depends on that user's rows
 only, so a table built part by part equals the table built at once. Parts are ranges of user ids
 (``UserParts``); the checked transactions are staged into one Parquet file per part as they are
-read (``StagedTransactions``); each table is written part by part, one row group per part, into
+read (``StagedTransactions``); each table is written part by part, in row groups of bounded size, into
 one Parquet file (``TableFiles``), which readers see as one table.
 """
 
@@ -18,6 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 USERS_PER_PART = 10_000  # about 180k orders at the tutorial's orders per user
+# Rows per Parquet row group: readers (DuckDB, Arrow) hold about one group of a column at a time,
+# so a part of a million rows is still read in pieces of this size (DuckDB's own group size).
+ROW_GROUP_ROWS = 122_880
 
 
 class UserParts:
@@ -48,7 +51,8 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
 
 
 class _PartWriter:
-    """One Parquet file written a row group at a time, every group cast to the first one's schema."""
+    """One Parquet file written part by part (row groups of at most ``ROW_GROUP_ROWS``), every
+    part cast to the first one's schema."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -60,7 +64,7 @@ class _PartWriter:
             self.writer = pq.ParquetWriter(self.path, table.schema)
         else:
             table = table.cast(self.writer.schema)
-        self.writer.write_table(table, row_group_size=max(1, len(table)))
+        self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -104,7 +108,7 @@ class StagedTransactions:
 
 
 class TableFiles:
-    """The feature tables of a run, each one Parquet file with a row group per part."""
+    """The feature tables of a run, each one Parquet file written part by part."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
