@@ -225,6 +225,7 @@ def test_bulk_loaded_store_reads_as_a_stock_loaded_one(run, raw_tables, horizon,
     assert run.store.config.online_store.type.startswith("feature_repo.online.")
     stock_config = yaml.safe_load(run.config.read_text())
     stock_config["online_store"]["type"] = STOCK_TYPES[run.profile]
+    stock_config.pop("batch_engine", None)  # Feast's local engine
     stock_config["project"] = f"{stock_config['project']}_stock"
     if run.profile == "sqlite":
         stock_config["online_store"]["path"] = str(tmp_path / "stock_online.db")

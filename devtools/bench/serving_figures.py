@@ -28,9 +28,10 @@ def serving_figures(bench: Bench, scale: float, configs: dict[str, Path], users,
 
 
 def stock_variant(config: Path, profile: str) -> Path:
-    """The same store with Feast's own online store class, in a project of its own."""
+    """The same store with Feast's own online store class and batch engine, in a project of its own."""
     document = yaml.safe_load(config.read_text())
     document["online_store"]["type"] = STOCK_TYPES[profile]
+    document.pop("batch_engine", None)  # Feast's local engine
     document["project"] = f"{document['project']}_stock"
     if profile == "sqlite":
         document["online_store"]["path"] = str(config.parent / "stock_online_store.db")

@@ -39,7 +39,7 @@ from pydantic import StrictStr
 
 from feature_repo.feature_refs import parse_feature_ref, versioned_view
 from feature_repo.offline.entity_frame import normalized_entity_frame
-from feature_repo.offline.latest_rows import latest_rows
+from feature_repo.offline.latest_rows import in_little_endian_order, latest_rows
 from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
 from feature_repo.offline.point_in_time import ROW, asof_training_table, in_entity_order
 
@@ -123,9 +123,13 @@ def _streamed(table: ibis.Table) -> pa.Table:
 class LatestRowsJob(IbisRetrievalJob):
     """The latest row per entity, computed by DuckDB; Arrow whole or in record batches."""
 
-    def to_arrow_batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-        """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB."""
-        yield from _arrow_reader(self.table, rows)
+    def to_arrow_batches(
+        self, rows: int = BATCH_ROWS, key_order: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB; with
+        ``key_order``, in the order of that Int64 join key's serialized form (``latest_rows``)."""
+        table = in_little_endian_order(self.table, key_order) if key_order else self.table
+        yield from _arrow_reader(table, rows)
 
 
 class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):

@@ -30,10 +30,11 @@ def latest_rows(
 ) -> Table:
     """One row per entity of ``table``: its latest in ``[start, end]`` by Feast's tie rule."""
     stamps = [timestamp_field, *([created_timestamp_column] if created_timestamp_column else [])]
-    rows = table.select(*join_keys, *features, *stamps)
-    event = rows[timestamp_field].cast("timestamp")
-    rows = rows.filter(event >= _naive_utc(start), event <= _naive_utc(end))
-    latest = rows.group_by(join_keys).aggregate(**{LATEST: rows[timestamp_field].max()})
+    rows = _in_window(table.select(*join_keys, *features, *stamps), timestamp_field, start, end)
+    # The aggregate reads its own narrow selection: were it computed from ``rows``, DuckDB would
+    # materialize ``rows`` (every feature of the window) once for both uses.
+    narrow = _in_window(table.select(*join_keys, timestamp_field), timestamp_field, start, end)
+    latest = narrow.group_by(join_keys).aggregate(**{LATEST: narrow[timestamp_field].max()})
     candidates = rows.inner_join(
         latest,
         [*(rows[k] == latest[k] for k in join_keys), rows[timestamp_field] == latest[LATEST]],
@@ -44,6 +45,19 @@ def latest_rows(
     return ranked.filter(ranked["_rank"] == 0).drop("_rank")
 
 
+def _in_window(rows: Table, timestamp_field: str, start: datetime, end: datetime) -> Table:
+    event = rows[timestamp_field].cast("timestamp")
+    return rows.filter(event >= _naive_utc(start), event <= _naive_utc(end))
+
+
 def _naive_utc(instant: datetime) -> ibis.Scalar:
     """The bound as Feast's pull compares it: a naive UTC timestamp."""
     return ibis.literal(instant.astimezone(UTC).replace(tzinfo=None))
+
+
+def in_little_endian_order(table: Table, key: str) -> Table:
+    """``table`` ordered by the little-endian bytes of its integer column ``key`` (lowest byte
+    first): the order of Feast's serialized entity keys for a single Int64 join key, so that an
+    online store's index receives a load in sequence."""
+    column = table[key].cast("int64")
+    return table.order_by([(column >> (8 * byte)) & 255 for byte in range(8)])

@@ -5,7 +5,8 @@ errors in our words.
 ``mmh3("view:feature")`` fields holding serialized ``ValueProto``s, ``_ts:view`` holding the event
 time) with the same rule (a row no newer than the stored one is skipped), in pipelines of
 ``PIPELINE_ENTITIES`` entities: one round trip reads the stored event times of a part, one writes
-it. Feast's own store queues the whole batch (124,500 entities at x10) in one pipeline. Redis
+it. Feast's own store queues the whole batch (124,500 entities at x10) in one pipeline.
+``bulk_load`` writes the streaming engine's batches (already encoded) the same way. Redis
 Cluster is served through Feast's ``redis_type: redis_cluster``: redis-py splits each pipeline by
 node. A rerun after an interruption rewrites what is missing and skips what is already there.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import chain
 from typing import Any, Literal
 
 from feast import FeatureView, RepoConfig
@@ -34,6 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from feature_repo.online.encoded_rows import EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 
 REDIS_TYPE = "feature_repo.online.redis.BulkRedisOnlineStore"
@@ -57,44 +60,85 @@ class BulkRedisOnlineStore(RedisOnlineStore):
         data: Sequence[Row],
         progress: Callable[[int], Any] | None,
     ) -> None:
-        online = config.online_store
-        client = self._get_client(online)
-        view = compute_versioned_name(table, config.registry.enable_online_feature_view_versioning)
-        fields = {feature.name: _mmh3(f"{view}:{feature.name}") for feature in table.features}
-        ts_field = f"_ts:{view}".encode()
-        suffix = config.project.encode("utf-8")
+        writer = _HashWriter(self._get_client(config.online_store), config, table)
         version = config.entity_key_serialization_version
-        latest: dict[bytes, int] = {}  # newest event time written so far per key (nanoseconds)
         for begin in range(0, len(data), PIPELINE_ENTITIES):
             part = data[begin : begin + PIPELINE_ENTITIES]
             keys = [
-                serialize_entity_key(row[0], entity_key_serialization_version=version) + suffix
+                serialize_entity_key(row[0], entity_key_serialization_version=version)
                 for row in part
             ]
-            with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.hget(key, ts_field)
-                stored = pipe.execute()
-            with client.pipeline(transaction=False) as pipe:
-                for key, before, (_, values, event_time, _) in zip(keys, stored, part, strict=True):
-                    stamp = Timestamp()
-                    stamp.FromDatetime(make_tzaware(event_time))
-                    nanos = stamp.seconds * 1_000_000_000 + stamp.nanos
-                    seen = max(_nanos(before), latest.get(key, 0))
-                    if seen and nanos <= seen:
-                        continue  # Feast's rule: a row no newer than the stored one is skipped
-                    latest[key] = nanos
-                    mapping = {ts_field: stamp.SerializeToString()}
-                    for feature, value in values.items():
-                        mapping[fields.get(feature) or _mmh3(f"{view}:{feature}")] = (
-                            value.SerializeToString()
-                        )
-                    pipe.hset(key, mapping=mapping)
-                    if online.key_ttl_seconds:
-                        pipe.expire(key, online.key_ttl_seconds)
-                pipe.execute()
+            fields = [
+                list(chain.from_iterable(
+                    (writer.field(f), v.SerializeToString()) for f, v in row[1].items()
+                ))
+                for row in part
+            ]  # fmt: skip
+            writer.write(keys, [row[2] for row in part], fields)
             if progress:
                 progress(len(part))
+
+    @contextmanager
+    def bulk_load(self, config: RepoConfig, table: FeatureView):
+        """A writer of encoded batches of ``table`` (the streaming engine's), in pipelines of
+        ``PIPELINE_ENTITIES`` entities with Feast's newer-row rule."""
+        writer = _HashWriter(self._get_client(config.online_store), config, table)
+
+        def write(rows: EncodedRows) -> None:
+            names = [writer.field(name) for name in rows.features]
+            values = [column.serialized for column in rows.features.values()]
+            for begin in range(0, len(rows), PIPELINE_ENTITIES):
+                end = begin + PIPELINE_ENTITIES
+                fields = [
+                    list(chain.from_iterable(zip(names, row, strict=True)))
+                    for row in zip(*(column[begin:end] for column in values), strict=True)
+                ]
+                writer.write(rows.entity_keys[begin:end], rows.event_times[begin:end], fields)
+
+        yield write
+
+
+class _HashWriter:
+    """Writes entities of one view into their hashes: ``write`` reads the stored event times of a
+    part in one round trip, then sets the newer rows in a second one."""
+
+    def __init__(self, client, config: RepoConfig, table: FeatureView) -> None:
+        self.client = client
+        self.view = compute_versioned_name(
+            table, config.registry.enable_online_feature_view_versioning
+        )
+        self.fields = {f.name: _mmh3(f"{self.view}:{f.name}") for f in table.features}
+        self.ts_field = f"_ts:{self.view}".encode()
+        self.suffix = config.project.encode("utf-8")
+        self.key_ttl = config.online_store.key_ttl_seconds
+        self.latest: dict[bytes, int] = {}  # newest event time written so far per key (ns)
+
+    def field(self, feature: str) -> bytes:
+        return self.fields.get(feature) or _mmh3(f"{self.view}:{feature}")
+
+    def write(
+        self, entity_keys: list[bytes], event_times: list[datetime], fields: list[list]
+    ) -> None:
+        keys = [key + self.suffix for key in entity_keys]
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hget(key, self.ts_field)
+            stored = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for key, before, event_time, pairs in zip(
+                keys, stored, event_times, fields, strict=True
+            ):
+                stamp = Timestamp()
+                stamp.FromDatetime(make_tzaware(event_time))
+                nanos = stamp.seconds * 1_000_000_000 + stamp.nanos
+                seen = max(_nanos(before), self.latest.get(key, 0))
+                if seen and nanos <= seen:
+                    continue  # Feast's rule: a row no newer than the stored one is skipped
+                self.latest[key] = nanos
+                pipe.execute_command("HSET", key, self.ts_field, stamp.SerializeToString(), *pairs)
+                if self.key_ttl:
+                    pipe.expire(key, self.key_ttl)
+            pipe.execute()
 
 
 def _nanos(serialized: bytes | None) -> int:

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import chain, islice, repeat
 from typing import Any, Literal
 
 from feast import FeatureView, RepoConfig
@@ -29,10 +30,13 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.utils import to_naive_utc
 
+from feature_repo.online.encoded_rows import EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreUnavailableError
 
 SQLITE_TYPE = "feature_repo.online.sqlite.BulkSqliteOnlineStore"
 Row = tuple[EntityKeyProto, dict[str, ValueProto], datetime, datetime | None]
+LOAD_CACHE_KIB = 131_072  # page cache while a view loads (SQLite's default is 2 MiB)
+STATEMENT_ROWS = 500  # rows per INSERT of a bulk load (one statement runs faster than 500)
 
 
 class BulkSqliteOnlineStoreConfig(SqliteOnlineStoreConfig):
@@ -44,6 +48,8 @@ class BulkSqliteOnlineStoreConfig(SqliteOnlineStoreConfig):
 class BulkSqliteOnlineStore(SqliteOnlineStore):
     """Feast's SQLite online store whose batch write is one ``executemany`` in one transaction."""
 
+    loads_in_key_order = True  # the streaming engine sorts a load by serialized entity key
+
     def online_write_batch(
         self,
         config: RepoConfig,
@@ -51,26 +57,78 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         data: Sequence[Row],
         progress: Callable[[int], Any] | None,
     ) -> None:
-        online = config.online_store
-        if online.vector_enabled or getattr(online, "enable_openai_compatible_store", False):
+        if not self.can_bulk_load(config):
             return super().online_write_batch(config, table, data, progress)  # other columns
-        name = compute_table_id(
-            config.project, table, config.registry.enable_online_feature_view_versioning
-        )
-        quoted = '"' + name.replace('"', '""') + '"'
-        upsert = (
-            f"INSERT INTO {quoted} (entity_key, feature_name, value, value_text, event_ts, created_ts) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(entity_key, feature_name) DO UPDATE SET "
-            "value = excluded.value, value_text = excluded.value_text, "
-            "event_ts = excluded.event_ts, created_ts = excluded.created_ts"
-        )
         connection = self._get_conn(config)
         with connection:  # one transaction: all rows of the batch, or none
             connection.executemany(
-                upsert, _feature_rows(data, config.entity_key_serialization_version)
+                _upsert(config, table), _feature_rows(data, config.entity_key_serialization_version)
             )
         if progress:
             progress(len(data))
+
+    def can_bulk_load(self, config: RepoConfig) -> bool:
+        """Whether the table holds only Feast's plain columns (no vector or text-search store)."""
+        online = config.online_store
+        return not (
+            online.vector_enabled or getattr(online, "enable_openai_compatible_store", False)
+        )
+
+    @contextmanager
+    def bulk_load(self, config: RepoConfig, table: FeatureView):
+        """A writer of encoded batches of ``table``, all committed together when the block ends
+        (rolled back if it raises); rows go in multi-row statements of ``STATEMENT_ROWS``."""
+        connection = self._get_conn(config)
+        statement_rows = min(
+            STATEMENT_ROWS, connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 6
+        )
+        upserts = {}
+
+        def write(rows: EncodedRows) -> None:
+            values = _encoded_feature_rows(rows)
+            while chunk := list(islice(values, statement_rows)):
+                if len(chunk) not in upserts:
+                    upserts[len(chunk)] = _upsert(config, table, len(chunk))
+                connection.execute(upserts[len(chunk)], list(chain.from_iterable(chunk)))
+
+        (cache,) = connection.execute("PRAGMA cache_size").fetchone()
+        connection.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        try:
+            with connection:
+                yield write
+        finally:
+            connection.execute(f"PRAGMA cache_size = {cache}")
+
+
+def _upsert(config: RepoConfig, table: FeatureView, rows: int = 1) -> str:
+    """Feast's upsert of ``rows`` rows into the view's table."""
+    name = compute_table_id(
+        config.project, table, config.registry.enable_online_feature_view_versioning
+    )
+    quoted = '"' + name.replace('"', '""') + '"'
+    return (
+        f"INSERT INTO {quoted} (entity_key, feature_name, value, value_text, event_ts, created_ts) "
+        f"VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * rows)} ON CONFLICT(entity_key, feature_name) "
+        "DO UPDATE SET value = excluded.value, value_text = excluded.value_text, "
+        "event_ts = excluded.event_ts, created_ts = excluded.created_ts"
+    )
+
+
+def _encoded_feature_rows(rows: EncodedRows) -> Iterator[tuple]:
+    """One row per entity and feature, entity by entity in key order."""
+    order = sorted(range(len(rows)), key=rows.entity_keys.__getitem__)
+    names = list(rows.features)
+    values = [[column.serialized[i] for i in order] for column in rows.features.values()]
+    texts = [[column.texts[i] for i in order] for column in rows.features.values()]
+    for key, event, created, row_values, row_texts in zip(
+        [rows.entity_keys[i] for i in order],
+        [sqlite_seconds(rows.event_times[i]) for i in order],
+        [None if c is None else sqlite_seconds(c) for c in (rows.created_times[i] for i in order)],
+        zip(*values, strict=True),
+        zip(*texts, strict=True),
+        strict=True,
+    ):
+        yield from zip(repeat(key), names, row_values, row_texts, repeat(event), repeat(created))
 
 
 def _feature_rows(data: Sequence[Row], version: int) -> Iterator[tuple]:

@@ -1,0 +1,155 @@
+"""Arrow columns to serialized ``ValueProto`` bytes, a whole column at a time.
+
+Feast's materialization builds one ``ValueProto`` per value (``python_values_to_proto_values``) and
+serializes it in the online store. For the scalar types of this repository the protobuf wire
+format is short enough to write with numpy: a tag byte, then a varint (int64, bool, Unix
+timestamp), 8 little-endian bytes (double) or a varint length and UTF-8 (string). The bytes are
+Feast's, value for value, including its null rules, which this module copies:
+
+- a null, and a NaN in a numeric column, is an empty ``ValueProto`` (``b""``);
+- an Int64 column with nulls reaches Feast as float64, so its values go through ``int(float)``;
+- a null Unix timestamp (NaT) is *not* empty: Feast stores ``int64`` minimum for it.
+
+Any other type, or a column whose Arrow type is not the expected one, goes through Feast's own
+conversion. ``tests/test_value_columns.py`` compares both, byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from feast.infra.online_stores.helpers import extract_text_and_num
+from feast.type_map import python_values_to_proto_values
+from feast.value_type import ValueType
+
+_VARINT, _FIXED64, _LENGTH = 0, 1, 2
+_FIELDS = {  # Value.proto: (field number, wire type)
+    ValueType.STRING: (2, _LENGTH),
+    ValueType.INT64: (4, _VARINT),
+    ValueType.DOUBLE: (5, _FIXED64),
+    ValueType.BOOL: (7, _VARINT),
+    ValueType.UNIX_TIMESTAMP: (8, _VARINT),
+}
+
+
+@dataclass(frozen=True)
+class EncodedColumn:
+    """One column of a view: each row's serialized ``ValueProto`` and the ``value_text`` Feast's
+    SQLite store writes beside it (``None`` where it writes NULL)."""
+
+    serialized: list[bytes]
+    texts: list[str | None]
+
+
+def encode_column(column: pa.Array | pa.ChunkedArray, value_type: ValueType) -> EncodedColumn:
+    """The column's values as Feast's materialization serializes them."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    fast = _fast_path(column, value_type)
+    return fast if fast is not None else _feast_path(column, value_type)
+
+
+def _tag(value_type: ValueType) -> int:
+    number, wire = _FIELDS[value_type]
+    return number << 3 | wire
+
+
+def _fast_path(column: pa.Array, value_type: ValueType) -> EncodedColumn | None:
+    kind = column.type
+    if value_type == ValueType.STRING and (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    ):
+        return _strings(column)
+    if value_type == ValueType.UNIX_TIMESTAMP and pa.types.is_timestamp(kind):
+        values = column.to_numpy(zero_copy_only=False).astype("datetime64[s]").astype(np.int64)
+        return EncodedColumn(_varints(_tag(value_type), values, np.ones(len(values), bool)),
+                             [None] * len(values))  # fmt: skip
+    if value_type == ValueType.BOOL and pa.types.is_boolean(kind):
+        valid = _valid(column)
+        values = column.fill_null(False).to_numpy(zero_copy_only=False).astype(np.int64)
+        texts = [
+            str(v) if ok else None
+            for v, ok in zip(values.astype(bool).tolist(), valid.tolist(), strict=True)
+        ]
+        return EncodedColumn(_varints(_tag(value_type), values, valid), texts)
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        return None
+    numbers = np.asarray(column.to_numpy(zero_copy_only=False))  # float64 with NaN where null
+    valid = ~np.isnan(numbers) if numbers.dtype.kind == "f" else _valid(column)
+    if value_type == ValueType.INT64:
+        values = np.where(valid, numbers, 0).astype(np.int64)  # int(x): truncated, as Feast's
+        texts = [
+            str(v) if ok else None for v, ok in zip(values.tolist(), valid.tolist(), strict=True)
+        ]
+        return EncodedColumn(_varints(_tag(value_type), values, valid), texts)
+    if value_type == ValueType.DOUBLE and numbers.dtype in (np.float64, np.int64):
+        doubles = numbers.astype(np.float64)
+        texts = [
+            str(v) if ok else None for v, ok in zip(doubles.tolist(), valid.tolist(), strict=True)
+        ]
+        return EncodedColumn(_doubles(_tag(value_type), doubles, valid), texts)
+    return None
+
+
+def _valid(column: pa.Array) -> np.ndarray:
+    return column.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _varint_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's varint (two's complement, as protobuf writes int64) in a row of 10 bytes, and
+    its length."""
+    unsigned = values.astype(np.int64).view(np.uint64)
+    groups = np.stack([(unsigned >> np.uint64(7 * k)) & np.uint64(0x7F) for k in range(10)], axis=1)
+    length = np.ones(len(values), np.int64)
+    for k in range(1, 10):
+        length += unsigned >= np.uint64(1) << np.uint64(7 * k)
+    more = np.arange(10) < (length - 1)[:, None]
+    return (groups | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8), length
+
+
+def _varints(tag: int, values: np.ndarray, valid: np.ndarray) -> list[bytes]:
+    body, length = _varint_matrix(values)
+    rows = np.concatenate([np.full((len(values), 1), tag, np.uint8), body], axis=1)
+    return _binary(rows, np.where(valid, length + 1, 0))
+
+
+def _doubles(tag: int, values: np.ndarray, valid: np.ndarray) -> list[bytes]:
+    rows = np.empty((len(values), 9), np.uint8)
+    rows[:, 0] = tag
+    rows[:, 1:] = values.astype("<f8").view(np.uint8).reshape(-1, 8)
+    return _binary(rows, np.where(valid, 9, 0))
+
+
+def _strings(column: pa.Array) -> EncodedColumn:
+    valid = _valid(column)
+    sizes = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
+    body, length = _varint_matrix(sizes)
+    rows = np.concatenate(
+        [np.full((len(sizes), 1), _tag(ValueType.STRING), np.uint8), body], axis=1
+    )
+    prefixes = _binary(rows, np.where(valid, length + 1, 0))
+    texts = column.to_pylist()
+    payloads = column.cast(pa.large_binary()).fill_null(b"").to_pylist()
+    return EncodedColumn([p + s for p, s in zip(prefixes, payloads, strict=True)], texts)
+
+
+def _binary(rows: np.ndarray, lengths: np.ndarray) -> list[bytes]:
+    """The first ``lengths[i]`` bytes of each row of ``rows``, as one ``bytes`` per row."""
+    keep = np.arange(rows.shape[1]) < lengths[:, None]
+    data = np.ascontiguousarray(rows[keep])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    array = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return array.to_pylist()
+
+
+def _feast_path(column: pa.Array, value_type: ValueType) -> EncodedColumn:
+    protos = python_values_to_proto_values(column.to_numpy(zero_copy_only=False), value_type)
+    return EncodedColumn(
+        [proto.SerializeToString() for proto in protos],
+        [extract_text_and_num(proto, False)[0] for proto in protos],
+    )
