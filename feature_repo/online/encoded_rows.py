@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from feast import FeatureView
@@ -32,6 +33,7 @@ class EncodedRows:
     features: dict[str, EncodedColumn]  # in the view's feature order
     event_times: list[datetime]
     created_times: list[datetime | None]
+    event_micros: np.ndarray  # the event times in microseconds since the epoch (UTC)
 
     def __len__(self) -> int:
         return len(self.entity_keys)
@@ -57,6 +59,7 @@ def encode_rows(
         features=features,
         event_times=_datetimes(batch.column(source.timestamp_field)),
         created_times=_datetimes(batch.column(created)) if created else [None] * batch.num_rows,
+        event_micros=_micros(batch.column(source.timestamp_field)),
     )
 
 
@@ -89,6 +92,15 @@ def entity_keys(
 def _serialized(values: dict[str, ValueProto], version: int) -> bytes:
     key = EntityKeyProto(join_keys=list(values), entity_values=list(values.values()))
     return serialize_entity_key(key, entity_key_serialization_version=version)
+
+
+def _micros(column: pa.Array) -> np.ndarray:
+    return (
+        pd.to_datetime(column.to_numpy(zero_copy_only=False))
+        .to_numpy()
+        .astype("datetime64[us]")
+        .astype(np.int64)
+    )
 
 
 def _datetimes(column: pa.Array) -> list[datetime]:

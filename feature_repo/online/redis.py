@@ -38,6 +38,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from feature_repo.online.encoded_rows import EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
+from feature_repo.online.redis_script_writer import ScriptedHashWriter
+from feature_repo.online.value_columns import timestamp_messages
 
 REDIS_TYPE = "feature_repo.online.redis.BulkRedisOnlineStore"
 PIPELINE_ENTITIES = 2_000
@@ -80,13 +82,22 @@ class BulkRedisOnlineStore(RedisOnlineStore):
 
     @contextmanager
     def bulk_load(self, config: RepoConfig, table: FeatureView):
-        """A writer of encoded batches of ``table`` (the streaming engine's), in pipelines of
-        ``PIPELINE_ENTITIES`` entities with Feast's newer-row rule."""
-        writer = _HashWriter(self._get_client(config.online_store), config, table)
+        """A writer of encoded batches of ``table`` (the streaming engine's) with Feast's
+        newer-row rule: through a server-side script on a plain Redis (``redis_script_writer``),
+        in pipelines of ``PIPELINE_ENTITIES`` entities on a cluster."""
+        client = self._get_client(config.online_store)
+        writer = _HashWriter(client, config, table)
+        scripted = None
+        if not str(config.online_store.redis_type).endswith("cluster"):
+            scripted = ScriptedHashWriter(client, writer.ts_field, writer.key_ttl)
 
         def write(rows: EncodedRows) -> None:
             names = [writer.field(name) for name in rows.features]
             values = [column.serialized for column in rows.features.values()]
+            if scripted and (rows.event_micros >= 0).all():
+                keys = [key + writer.suffix for key in rows.entity_keys]
+                stamps = timestamp_messages(rows.event_micros)
+                return scripted.write(keys, rows.event_micros, stamps, names, values)
             for begin in range(0, len(rows), PIPELINE_ENTITIES):
                 end = begin + PIPELINE_ENTITIES
                 fields = [

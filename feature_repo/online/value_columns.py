@@ -147,6 +147,18 @@ def _binary(rows: np.ndarray, lengths: np.ndarray) -> list[bytes]:
     return array.to_pylist()
 
 
+def timestamp_messages(micros: np.ndarray) -> list[bytes]:
+    """Serialized ``google.protobuf.Timestamp``s of instants in microseconds since the epoch, as
+    ``Timestamp.FromDatetime`` makes them (fields equal to zero left out)."""
+    seconds, rest = np.divmod(micros.astype(np.int64), 1_000_000)
+    parts = []
+    for tag, values in ((0x08, seconds), (0x10, rest * 1000)):
+        body, length = _varint_matrix(values)
+        rows = np.concatenate([np.full((len(values), 1), tag, np.uint8), body], axis=1)
+        parts.append(_binary(rows, np.where(values != 0, length + 1, 0)))
+    return [a + b for a, b in zip(*parts, strict=True)]
+
+
 def _feast_path(column: pa.Array, value_type: ValueType) -> EncodedColumn:
     protos = python_values_to_proto_values(column.to_numpy(zero_copy_only=False), value_type)
     return EncodedColumn(
