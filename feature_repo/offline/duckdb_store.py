@@ -129,7 +129,11 @@ class LatestRowsJob(IbisRetrievalJob):
         """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB; with
         ``key_order``, in the order of that Int64 join key's serialized form (``latest_rows``)."""
         table = in_little_endian_order(self.table, key_order) if key_order else self.table
-        yield from _arrow_reader(table, rows)
+        reader = _arrow_reader(table, rows)
+        try:
+            yield from reader
+        finally:  # a reader left open blocks the next query on the shared connection
+            reader.close()
 
 
 class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):

@@ -20,6 +20,7 @@ through Feast's local engine unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from inspect import signature
 from typing import Literal
 
@@ -84,14 +85,19 @@ class StreamingComputeEngine(LocalComputeEngine):
         bulk_load = getattr(self.online_store, "bulk_load", None)
         can_bulk_load = getattr(self.online_store, "can_bulk_load", lambda _: True)
         if bulk_load is None or not can_bulk_load(config):
-            for batch in batches:
-                rows = _convert_arrow_to_proto(batch, view, join_keys)
-                self.online_store.online_write_batch(config, view, rows, None)
+            with closing(batches):
+                for batch in batches:
+                    rows = _convert_arrow_to_proto(batch, view, join_keys)
+                    self.online_store.online_write_batch(config, view, rows, None)
             return
         version = config.entity_key_serialization_version
         encoded = (encode_rows(batch, view, join_keys, version) for batch in batches)
-        with bulk_load(config, view) as write:
-            for rows in prefetched(encoded):
+        with (
+            closing(batches),
+            bulk_load(config, view) as write,
+            closing(prefetched(encoded)) as items,
+        ):
+            for rows in items:
                 write(rows)
 
     def _latest_batches(
@@ -118,6 +124,10 @@ class StreamingComputeEngine(LocalComputeEngine):
         else:
             batches = job.to_arrow().to_batches(max_chunksize=rows)
         mapping = column_info.field_mapping or {}
-        for batch in batches:
-            if batch.num_rows:
-                yield batch.rename_columns([mapping.get(c, c) for c in batch.schema.names])
+        reading = iter(batches)
+        try:
+            for batch in reading:
+                if batch.num_rows:
+                    yield batch.rename_columns([mapping.get(c, c) for c in batch.schema.names])
+        finally:  # the offline reader is released on an error too
+            getattr(reading, "close", lambda: None)()
