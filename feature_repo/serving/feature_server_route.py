@@ -10,12 +10,14 @@ Response: ``{"metadata": {"feature_names": [...]}, "results": [{"values", "statu
 plus ``NOT_YET_VALID``; a timestamp feature is in Unix seconds, as Feast's server sends it.
 
 Bad input answers 422 and an unreachable store 503, each with a ``detail`` naming the service,
-feature or store; never a traceback.
+feature or store; never a traceback. Each worker resolves the readers of every feature service
+when it starts (``_warm_readers``), not on its first request.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -23,15 +25,42 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from feature_repo.errors import FeatureStoreError
 from feature_repo.serving.errors import (
     InvalidEntityError,
     OnlineStoreUnavailableError,
     ServingError,
 )
-from feature_repo.serving.online_features import REQUEST_TIME, FeatureValue, OnlineFeatureReader
+from feature_repo.serving.online_features import (
+    REQUEST_TIME,
+    FeatureValue,
+    OnlineFeatureReader,
+    freeze_long_lived_objects,
+)
 
 NO_TIME = "1970-01-01T00:00:00Z"
-router = APIRouter()
+
+
+@asynccontextmanager
+async def _warm_readers(app):
+    """Before a worker's first request: resolve a reader per feature service of the registry, then
+    move what that allocated out of the garbage collector's reach. Left to the first request, the
+    resolution allocates ~200,000 objects after the service's start-up freeze, and the worker's
+    next full collection scans them all: a stall of 200-400 ms under load (wrk, 50 clients)."""
+    from feature_repo.serving.checkout import default_store
+
+    try:
+        services = [service.name for service in default_store().list_feature_services()]
+    except FeatureStoreError:  # the first request answers with the error
+        services = []
+    for service in services:
+        with suppress(FeatureStoreError, ValueError):  # the request for it answers with the error
+            reader_of(service, ())
+    freeze_long_lived_objects()
+    yield
+
+
+router = APIRouter(lifespan=_warm_readers)
 
 
 @lru_cache(maxsize=64)

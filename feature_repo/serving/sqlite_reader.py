@@ -1,4 +1,5 @@
-"""Online rows from SQLite: one ``SELECT ... WHERE entity_key IN (...)`` per view.
+"""Online rows from SQLite: one ``SELECT ... WHERE entity_key IN (...)`` per view, all views of a
+call in one statement (``UNION ALL``).
 
 Layout (Feast's): one table per view (``project_view``, versioned name), one row per entity and
 feature: ``entity_key`` (serialized), ``feature_name``, ``value`` (serialized ``ValueProto``),
@@ -28,6 +29,7 @@ class SqliteReader:
             Path(SqliteOnlineStore._get_db_path(store.config)).absolute().as_uri() + "?mode=ro"
         )
         self.local = threading.local()
+        self.statements: dict[tuple[int, ...], str] = {}
         versioned = store.config.registry.enable_online_feature_view_versioning
         self.views = []  # (table, feature position by name, feature count)
         for view in plan.views:
@@ -43,18 +45,23 @@ class SqliteReader:
         return connection
 
     def read(self, keys: Sequence[list[bytes]]) -> list[list[StoredRow]]:
-        connection = self._connection()
+        """Each view's rows of its keys, all views in one statement (``UNION ALL`` of one
+        ``SELECT ... IN`` per view: one call into SQLite instead of one per view)."""
+        uniques = [list(dict.fromkeys(view_keys)) for view_keys in keys]
+        sizes = tuple(len(unique) for unique in uniques)
+        parameters = [key for unique in uniques for key in unique]
+        by_view: list[list[tuple]] = [[] for _ in self.views]
+        for row in self._connection().execute(self._select(sizes), parameters).fetchall():
+            by_view[row[0]].append(row)
         result = []
-        for (table, positions), view_keys in zip(self.views, keys, strict=True):
-            unique = list(dict.fromkeys(view_keys))
-            marks = ",".join("?" * len(unique))
-            rows = connection.execute(
-                f"SELECT entity_key, feature_name, value, event_ts FROM {table} "
-                f"WHERE entity_key IN ({marks})",
-                unique,
-            ).fetchall()
+        for (_, positions), view_keys, unique, rows in zip(
+            self.views, keys, uniques, by_view, strict=True
+        ):
+            if len(unique) == 1:  # one entity: every row is its own
+                result.append([_one_entity(rows, positions)] * len(view_keys))
+                continue
             found: dict[bytes, tuple[datetime | None, list[bytes | None]]] = {}
-            for key, name, value, stamp in rows:
+            for _, key, name, value, stamp in rows:
                 position = positions.get(name)
                 entry = found.get(key)
                 if entry is None:
@@ -63,6 +70,28 @@ class SqliteReader:
                     entry[1][position] = value
             result.append([found.get(key) for key in view_keys])
         return result
+
+    def _select(self, sizes: tuple[int, ...]) -> str:
+        """The statement reading ``sizes[i]`` entities of view ``i`` (built once per sizes)."""
+        statement = self.statements.get(sizes)
+        if statement is None:
+            statement = self.statements[sizes] = " UNION ALL ".join(
+                f"SELECT {i}, entity_key, feature_name, value, event_ts FROM {table} "
+                f"WHERE entity_key IN ({','.join('?' * size)})"
+                for i, ((table, _), size) in enumerate(zip(self.views, sizes, strict=True))
+            )
+        return statement
+
+
+def _one_entity(rows: list[tuple], positions: dict[str, int]) -> StoredRow:
+    if not rows:
+        return None
+    values: list[bytes | None] = [None] * len(positions)
+    for _, _, name, value, _ in rows:
+        position = positions.get(name)
+        if position is not None:
+            values[position] = value
+    return _instant(rows[0][4]), values
 
 
 def _instant(stamp) -> datetime | None:
