@@ -120,6 +120,9 @@ def test_sqlite_load_interrupted_midway_leaves_the_view_as_it_was_and_a_rerun_eq
         _load(store, end, view)
     assert len(calls) == 3  # two batches were written before the failure
     assert _sqlite_contents(store)["user_order_stats"] == []
+    index = f"{store.config.project}_user_order_stats_ek"
+    connection = sqlite3.connect(store.config.online_store.path)
+    assert connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (index,)).fetchall()
     monkeypatch.setattr(batch_engine, "encode_rows", encode)
     _load(store, end, view)
     expected = _sqlite_contents(clean)["user_order_stats"]

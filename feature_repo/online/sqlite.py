@@ -95,19 +95,44 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         connection.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         try:
             with connection:
-                yield write
+                connection.execute("BEGIN")  # the index's removal is part of the transaction
+                with _secondary_indexes_rebuilt(connection, _table_name(config, table)):
+                    yield write
         finally:
             connection.execute(f"PRAGMA cache_size = {cache}")
 
 
-def _upsert(config: RepoConfig, table: FeatureView, rows: int = 1) -> str:
-    """Feast's upsert of ``rows`` rows into the view's table."""
-    name = compute_table_id(
+@contextmanager
+def _secondary_indexes_rebuilt(connection: sqlite3.Connection, table: str):
+    """The table's own indexes (Feast's ``<table>_ek``) dropped while the block writes and created
+    again from their stored SQL at its end: building an index once is cheaper than updating it
+    for every row. Inside the caller's transaction, so a failed load leaves them as they were."""
+    indexes = connection.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
+    for name, _ in indexes:
+        connection.execute(f"DROP INDEX {_quoted(name)}")
+    yield
+    for _, sql in indexes:
+        connection.execute(sql)
+
+
+def _table_name(config: RepoConfig, table: FeatureView) -> str:
+    return compute_table_id(
         config.project, table, config.registry.enable_online_feature_view_versioning
     )
-    quoted = '"' + name.replace('"', '""') + '"'
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _upsert(config: RepoConfig, table: FeatureView, rows: int = 1) -> str:
+    """Feast's upsert of ``rows`` rows into the view's table."""
     return (
-        f"INSERT INTO {quoted} (entity_key, feature_name, value, value_text, event_ts, created_ts) "
+        f"INSERT INTO {_quoted(_table_name(config, table))} (entity_key, feature_name, value, value_text, event_ts, created_ts) "
         f"VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * rows)} ON CONFLICT(entity_key, feature_name) "
         "DO UPDATE SET value = excluded.value, value_text = excluded.value_text, "
         "event_ts = excluded.event_ts, created_ts = excluded.created_ts"
