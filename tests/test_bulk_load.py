@@ -167,9 +167,9 @@ def test_redis_bulk_load_keeps_feasts_newer_row_rule(redis_server, tmp_path):
         keys = {"user_id": ValueType.INT64}
         if kind == "ours":
             store = BulkRedisOnlineStore()
-            with store.bulk_load(config, view) as write:
+            with store.bulk_load(config, view) as writer:
                 for batch in batches:
-                    write(encode_rows(batch, view, keys, 3))
+                    writer.write(writer.prepare(encode_rows(batch, view, keys, 3)))
         else:
             store = config.online_store  # noqa: F841 - the class below is Feast's
             from feast.infra.online_stores.redis import RedisOnlineStore

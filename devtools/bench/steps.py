@@ -86,7 +86,7 @@ def materialize(config: str, end: str) -> dict[str, Any]:
             manager = bulk_load(*args, **kwargs)
             write = manager.__enter__()
             try:
-                yield _timed(write, written)
+                yield type(write)(write.prepare, _timed(write.write, written))
             except BaseException:
                 if not manager.__exit__(*sys.exc_info()):
                     raise

@@ -6,8 +6,9 @@ pandas, then converts it row by row into protobufs (``_convert_arrow_to_proto``)
 feature view loaded with ``pull_latest_features`` (the offline store has already kept the latest
 row per entity) this engine instead reads record batches of ``online_write_batch_size`` rows
 (``to_arrow_batches`` when the offline job has it), encodes each a column at a time
-(``encoded_rows``; the next batch is read and encoded in a second thread while one is written)
-and hands it to the online store's ``bulk_load`` writer: the same bytes, in
+(``encoded_rows``) and hands it to the online store's ``bulk_load`` writer, whose ``prepare``
+(the store's requests, built in Python) runs with the read and the encoding in a second thread
+while the previous batch is written: the same bytes, in
 Feast's layout, as the stock path writes. An online store without ``bulk_load`` gets each batch
 converted by Feast and written with its ``online_write_batch``. Anything else (on-demand, batch
 views with transformations or aggregations, views written offline, a full-history pull) runs
@@ -91,14 +92,11 @@ class StreamingComputeEngine(LocalComputeEngine):
                     self.online_store.online_write_batch(config, view, rows, None)
             return
         version = config.entity_key_serialization_version
-        encoded = (encode_rows(batch, view, join_keys, version) for batch in batches)
-        with (
-            closing(batches),
-            bulk_load(config, view) as write,
-            closing(prefetched(encoded)) as items,
-        ):
-            for rows in items:
-                write(rows)
+        with closing(batches), bulk_load(config, view) as writer:
+            prepared = (writer.prepare(encode_rows(b, view, join_keys, version)) for b in batches)
+            with closing(prefetched(prepared)) as requests:
+                for request in requests:
+                    writer.write(request)
 
     def _latest_batches(
         self, registry: BaseRegistry, task: MaterializationTask, key_order: bool

@@ -7,8 +7,10 @@ and created times, exactly as Feast's ``_convert_arrow_to_proto`` would hand the
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,16 @@ class EncodedRows:
 
     def __len__(self) -> int:
         return len(self.entity_keys)
+
+
+@dataclass(frozen=True)
+class BulkWriter:
+    """What an online store's ``bulk_load`` yields: ``prepare`` turns encoded rows into the
+    store's requests (Python work: the engine runs it in its reading thread, while ``write`` of the
+    previous batch waits on the store with the GIL released), ``write`` sends them."""
+
+    prepare: Callable[[EncodedRows], Any]
+    write: Callable[[Any], None]
 
 
 def encode_rows(

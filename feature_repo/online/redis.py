@@ -36,7 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from feature_repo.online.encoded_rows import EncodedRows
+from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 from feature_repo.online.redis_script_writer import ScriptedHashWriter
 from feature_repo.online.value_columns import timestamp_messages
@@ -91,22 +91,24 @@ class BulkRedisOnlineStore(RedisOnlineStore):
         if not str(config.online_store.redis_type).endswith("cluster"):
             scripted = ScriptedHashWriter(client, writer.ts_field, writer.key_ttl)
 
-        def write(rows: EncodedRows) -> None:
+        def prepare(rows: EncodedRows) -> tuple[Callable, list]:
             names = [writer.field(name) for name in rows.features]
             values = [column.serialized for column in rows.features.values()]
             if scripted and (rows.event_micros >= 0).all():
                 keys = [key + writer.suffix for key in rows.entity_keys]
                 stamps = timestamp_messages(rows.event_micros)
-                return scripted.write(keys, rows.event_micros, stamps, names, values)
+                return scripted.send, scripted.calls(keys, rows.event_micros, stamps, names, values)
+            parts = []
             for begin in range(0, len(rows), PIPELINE_ENTITIES):
                 end = begin + PIPELINE_ENTITIES
                 fields = [
                     list(chain.from_iterable(zip(names, row, strict=True)))
                     for row in zip(*(column[begin:end] for column in values), strict=True)
                 ]
-                writer.write(rows.entity_keys[begin:end], rows.event_times[begin:end], fields)
+                parts.append((rows.entity_keys[begin:end], rows.event_times[begin:end], fields))
+            return (lambda parts: [writer.write(*part) for part in parts]), parts
 
-        yield write
+        yield BulkWriter(prepare, lambda prepared: prepared[0](prepared[1]))
 
 
 class _HashWriter:

@@ -70,23 +70,29 @@ class ScriptedHashWriter:
         self.ts_field = ts_field
         self.key_ttl = key_ttl or 0
 
-    def write(
+    def calls(
         self,
         keys: list[bytes],
         micros: np.ndarray,
         stamps: list[bytes],
         fields: list[bytes],
         columns: list[list[bytes]],
-    ) -> None:
-        """``keys[i]`` gets ``fields`` set to ``columns[*][i]`` and its event time (``micros[i]``,
-        serialized ``stamps[i]``) unless its stored time is as new."""
+    ) -> list[tuple[list[bytes], list]]:
+        """The script calls that give ``keys[i]`` the ``fields`` set to ``columns[*][i]`` and its
+        event time (``micros[i]``, serialized ``stamps[i]``) unless its stored time is as new."""
         seconds = (micros // 1_000_000).tolist()
         nanos = (micros % 1_000_000 * 1000).tolist()
         head = [self.ts_field, len(fields), self.key_ttl, *fields]
+        calls = []
         for begin in range(0, len(keys), SCRIPT_ENTITIES):
             end = begin + SCRIPT_ENTITIES
             rows = zip(
                 seconds[begin:end], nanos[begin:end], stamps[begin:end],
                 *(column[begin:end] for column in columns), strict=True,
             )  # fmt: skip
-            self.script(keys=keys[begin:end], args=head + list(chain.from_iterable(rows)))
+            calls.append((keys[begin:end], head + list(chain.from_iterable(rows))))
+        return calls
+
+    def send(self, calls: list[tuple[list[bytes], list]]) -> None:
+        for keys, args in calls:
+            self.script(keys=keys, args=args)

@@ -30,7 +30,7 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.utils import to_naive_utc
 
-from feature_repo.online.encoded_rows import EncodedRows
+from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreUnavailableError
 
 SQLITE_TYPE = "feature_repo.online.sqlite.BulkSqliteOnlineStore"
@@ -84,12 +84,17 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
         )
         upserts = {}
 
-        def write(rows: EncodedRows) -> None:
-            values = _encoded_feature_rows(rows)
+        def prepare(rows: EncodedRows) -> list[tuple[str, list]]:
+            statements, values = [], _encoded_feature_rows(rows)
             while chunk := list(islice(values, statement_rows)):
                 if len(chunk) not in upserts:
                     upserts[len(chunk)] = _upsert(config, table, len(chunk))
-                connection.execute(upserts[len(chunk)], list(chain.from_iterable(chunk)))
+                statements.append((upserts[len(chunk)], list(chain.from_iterable(chunk))))
+            return statements
+
+        def write(statements: list[tuple[str, list]]) -> None:
+            for statement, parameters in statements:
+                connection.execute(statement, parameters)
 
         (cache,) = connection.execute("PRAGMA cache_size").fetchone()
         connection.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
@@ -97,7 +102,7 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
             with connection:
                 connection.execute("BEGIN")  # the index's removal is part of the transaction
                 with _secondary_indexes_rebuilt(connection, _table_name(config, table)):
-                    yield write
+                    yield BulkWriter(prepare, write)
         finally:
             connection.execute(f"PRAGMA cache_size = {cache}")
 
