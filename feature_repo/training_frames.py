@@ -36,7 +36,11 @@ def training_frame(store: FeatureStore, entities: pd.DataFrame, service: str) ->
         entity_df=keyed, features=store.get_feature_service(service)
     ).to_df()
     frame = utc_columns(frame)  # the Spark offline store returns naive (UTC) timestamps
-    return frame.sort_values("_row").drop(columns="_row").reset_index(drop=True)
+    if not frame["_row"].is_monotonic_increasing:  # the DuckDB store keeps the entities' order
+        frame = frame.sort_values("_row")
+    del frame["_row"]  # in place, as the index below: a million rows are not copied
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 def save_training_set(

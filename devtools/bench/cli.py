@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from devtools.bench.suite import run_bench
+from devtools.bench.suite import SECTIONS, run_bench
 from feature_repo.paths import REPO_ROOT
 
 
@@ -37,6 +37,14 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="Where data and stores of the run live (default: data/bench).",
     )
+    arguments.add_argument(
+        "--only",
+        type=_sections,
+        default=None,
+        metavar="SECTION[,SECTION]",
+        help=f"Run only these sections ({', '.join(SECTIONS)}) and merge their figures into the "
+        "existing results (same-named figures replaced, the others kept).",
+    )
     options = arguments.parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else 160)
     scales = [1.0, 10.0] + ([100.0] if options.scale_max == 100 else [])
@@ -45,10 +53,21 @@ def main(argv: list[str] | None = None) -> None:
         REPO_ROOT / options.results,
         options.work_dir or REPO_ROOT / "data" / "bench",
         console,
+        options.only,
     )
     missed = [figure.name for figure in figures if not figure.met]
     if missed:
         console.print(f"targets not met: {', '.join(missed)}")
+
+
+def _sections(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SECTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {', '.join(unknown) or '(none)'}: choose from {', '.join(SECTIONS)}"
+        )
+    return names
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ class Figure:
     met: bool
     ratio: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    section: str | None = None  # the run's section that measured it (``suite.SECTIONS``)
+    measured_at: str | None = None  # UTC, ISO 8601
+    load_average: dict[str, list[float]] | None = None  # 1/5/15 min at the section's start, end
 
     def __post_init__(self) -> None:
         if self.ratio is None and self.baseline:
@@ -41,6 +44,27 @@ def _rounded(number: float | None) -> float | None:
 def write_results(path: Path, machine: dict[str, Any], figures: list[Figure]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {"machine": machine, "figures": [asdict(f) for f in figures]}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def merge_results(path: Path, machine: dict[str, Any], figures: list[Figure]) -> None:
+    """Write ``figures`` into the results at ``path``: a figure of the same name is replaced,
+    the others are kept (in their order, new names at the end); the machine of this run is kept
+    beside the earlier runs' under ``runs``."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        document = {}
+    fresh = {figure.name: asdict(figure) for figure in figures}
+    kept = [old for old in document.get("figures", []) if old.get("name") not in fresh]
+    earlier = document.get("runs") or ([document["machine"]] if "machine" in document else [])
+    sections = sorted({figure.section for figure in figures if figure.section})
+    document = {
+        "machine": machine,
+        "runs": [*earlier, {**machine, "sections": sections}],
+        "figures": kept + list(fresh.values()),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
 
 

@@ -1,18 +1,28 @@
-"""The whole run of `delivery-fs-bench`: data sizes, servers, stores, every figure, the report."""
+"""The whole run of `delivery-fs-bench`: data sizes, servers, stores, every figure, the report.
+
+The run is made of named sections (``SECTIONS``), run in that order; ``--only`` runs some of them
+and merges their figures into the existing results (``report.merge_results``), so that a long x100
+build and the serving figures can be measured at different times. A section prepares what it
+needs (data of a size, servers, applied stores) through the ``Session`` it is given.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 
 from devtools.bench import figures as f
-from devtools.bench.build_figures import build_figures
+from devtools.bench.build_figures import build_figures, spark_figures
 from devtools.bench.measure import machine
 from devtools.bench.offline_figures import offline_figures
-from devtools.bench.report import Figure, print_table, write_results
+from devtools.bench.report import Figure, merge_results, print_table, write_results
 from devtools.bench.runner import Bench
 from devtools.bench.serving_figures import serving_figures
 from devtools.local_servers import MotoServer, RedisServer, start_emulator
@@ -31,45 +41,122 @@ FAKE_AWS = {
 BUCKET = "delivery-fs-bench"
 
 
-def run_bench(scales: list[float], results: Path, work_dir: Path, console: Console) -> list[Figure]:
+class Session:
+    """What the sections of one run share, each piece prepared the first time one asks for it."""
+
+    def __init__(self, bench: Bench, scales: list[float], servers: contextlib.ExitStack) -> None:
+        self.bench, self.scales, self.servers = bench, scales, servers
+        self.store_scale = STORE_SCALE if STORE_SCALE in scales else max(scales)
+        self.built: set[float] = set()  # sizes whose data and tables this run made
+
+    def data(self, scale: float) -> None:
+        """Raw data and feature tables of one size (both skipped when already up to date)."""
+        if scale not in self.built:
+            self.bench.generate(scale)
+            self.bench.cli(scale, "delivery-fs", "build-features")
+            self.built.add(scale)
+
+    @cached_property
+    def redis(self) -> RedisServer:
+        redis = RedisServer(self.bench.work_dir / "redis").start()
+        self.servers.callback(redis.stop)
+        return redis
+
+    def store(self, profile: str, scale: float | None = None) -> Path:
+        """A fresh registry and online store of ``profile`` (``redis`` or ``sqlite``), applied."""
+        scale = self.store_scale if scale is None else scale
+        self.data(scale)
+        variables = {"DELIVERY_FS_REDIS": self.redis.endpoint} if profile == "redis" else {}
+        return self.bench.applied_store(scale, profile, variables)
+
+    @cached_property
+    def end(self) -> str:
+        self.data(self.store_scale)
+        return self.bench.cli(self.store_scale, "delivery-fs", "data-horizon").strip()
+
+
+def _build(session: Session) -> list[Figure]:
+    figures = build_figures(session.bench, session.scales)
+    session.built.update(session.scales)
+    return figures
+
+
+def _spark(session: Session) -> list[Figure]:
+    return spark_figures(session.bench)
+
+
+def _serving(session: Session) -> list[Figure]:
+    configs = {profile: session.store(profile) for profile in ("redis", "sqlite")}
+    users = f.lookup_users(session.bench, session.store_scale, 2_000)
+    session.bench.console.print(f"serving at x{session.store_scale:g}, up to {session.end}")
+    return serving_figures(session.bench, session.store_scale, configs, users, session.end)
+
+
+def _offline(session: Session) -> list[Figure]:
+    config = session.store("sqlite")
+    return offline_figures(session.bench, session.store_scale, config, session.end, HISTORICAL_ROWS)
+
+
+def _sagemaker(session: Session) -> list[Figure]:
+    scale = session.scales[0]
+    settings = _sagemaker_servers(session.bench, session.servers, session.bench.work_dir)
+    config = session.store("sqlite", scale)
+    return f.sagemaker_figures(session.bench, scale, config, settings)
+
+
+# name -> the section's figures, in the order of a whole run (another section: one line here)
+SECTIONS: dict[str, Callable[[Session], list[Figure]]] = {
+    "build": _build,
+    "spark": _spark,
+    "serving": _serving,
+    "offline": _offline,
+    "sagemaker": _sagemaker,
+}
+
+
+def run_bench(
+    scales: list[float],
+    results: Path,
+    work_dir: Path,
+    console: Console,
+    only: list[str] | None = None,
+) -> list[Figure]:
+    """Run the sections (all, or ``only`` those, merged into ``results``) and write the results."""
     bench = Bench(work_dir, console)
     before = machine()
     console.print(f"machine: {before}")
-    console.print(f"build-features at x{', x'.join(f'{s:g}' for s in scales)}")
-    figures = build_figures(bench, scales)
-    store_scale = STORE_SCALE if STORE_SCALE in scales else max(scales)
+    figures: list[Figure] = []
     with contextlib.ExitStack() as servers:
-        redis = RedisServer(work_dir / "redis").start()
-        servers.callback(redis.stop)
-        configs = {
-            "redis": bench.applied_store(
-                store_scale, "redis", {"DELIVERY_FS_REDIS": redis.endpoint}
-            ),
-            "sqlite": bench.applied_store(store_scale, "sqlite", {}),
-        }
-        end = _horizon(bench, store_scale)
-        users = f.lookup_users(bench, store_scale, 2_000)
-        console.print(f"serving and materialization at x{store_scale:g}, up to {end}")
-        figures += serving_figures(bench, store_scale, configs, users, end)
-        console.print("offline store: materialization pull, historical retrieval")
-        figures += offline_figures(bench, store_scale, configs["sqlite"], end, HISTORICAL_ROWS)
-        console.print("SageMaker ingestion")
-        settings = _sagemaker(bench, servers, scales[0], work_dir)
-        sqlite_small = bench.applied_store(scales[0], "sqlite", {})
-        figures += f.sagemaker_figures(bench, scales[0], sqlite_small, settings)
+        session = Session(bench, scales, servers)
+        for name, section in SECTIONS.items():
+            if only is None or name in only:
+                console.print(f"[bold]{name}[/] (x{', x'.join(f'{s:g}' for s in scales)})")
+                figures += _stamped(section, session, name)
     after = machine()
     report = {**after, "load_average_at_start": before["load_average"], "scales": scales}
-    write_results(results, report, figures)
+    if only is None:
+        write_results(results, report, figures)
+    else:
+        merge_results(results, report, figures)
     print_table(console, figures)
     console.print(f"wrote {results}")
     return figures
 
 
-def _horizon(bench: Bench, scale: float) -> str:
-    return bench.cli(scale, "delivery-fs", "data-horizon").strip()
+def _stamped(section: Callable[[Session], list[Figure]], session: Session, name: str):
+    """The section's figures, each with its section, when it was measured and the load average
+    (1, 5, 15 minutes) at the start and the end of the section."""
+    start = [round(x, 2) for x in os.getloadavg()]
+    figures = section(session)
+    end = [round(x, 2) for x in os.getloadavg()]
+    measured = datetime.now(UTC).isoformat(timespec="seconds")
+    for figure in figures:
+        figure.section, figure.measured_at = name, measured
+        figure.load_average = {"start": start, "end": end}
+    return figures
 
 
-def _sagemaker(bench: Bench, servers: contextlib.ExitStack, scale: float, work_dir: Path) -> Path:
+def _sagemaker_servers(bench: Bench, servers: contextlib.ExitStack, work_dir: Path) -> Path:
     """moto's S3 and the emulator with its added latency; the settings file; the feature groups."""
     import boto3
 

@@ -50,11 +50,12 @@ def asof_training_table(
     """The entity rows with every requested feature of ``feature_views`` as of their instant, and
     their position in the frame (``ROW``): sorting the joined rows in DuckDB holds the whole
     result twice, so the caller restores the order (``in_entity_order``)."""
-    result = ibis.memtable(entity_df.assign(**{ROW: np.arange(len(entity_df))}))
+    entities = ibis.memtable(entity_df.assign(**{ROW: np.arange(len(entity_df))}))
+    result = entities
     for index, view in enumerate(feature_views):
         result = _join_view(
             result, event_timestamp_column, view, index, feature_refs, full_feature_names,
-            read_source(view.batch_source),
+            read_source(view.batch_source), entities,
         )  # fmt: skip
     return result
 
@@ -84,6 +85,7 @@ def _join_view(
     feature_refs: list[str],
     full_feature_names: bool,
     source: Table,
+    entities: Table,
 ) -> Table:
     batch_source = view.batch_source
     for column, mapped in batch_source.field_mapping.items():
@@ -103,7 +105,11 @@ def _join_view(
     }
     if created:
         columns[created] = source[batch_source.created_timestamp_column].cast(UTC)
-    right = _latest_per_instant(source.select(**columns), list(keys.values()), stamp, created)
+    selected = source.select(**columns)
+    # only the entities asked for: fewer feature rows for the join to sort (a hash semi-join)
+    for key, alias in keys.items():
+        selected = selected.filter(selected[alias].isin(entities[key_map[key]]))
+    right = _latest_per_instant(selected, list(keys.values()), stamp, created)
     joined = result.asof_join(
         right,
         on=result[event_timestamp_column] >= right[stamp],

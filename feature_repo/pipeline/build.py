@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from feature_repo.pipeline.atomic_files import read_json, write_json
@@ -128,16 +129,42 @@ def _build_in_parts(
     try:
         for part in range(parts.count):
             built = build_tables(parts.users_of(part), staged.of(part), horizon)
-            tables = {  # parts are ranges of users: sorted parts make a sorted file
-                t.name: built[t.name].sort_values(list(t.order), ignore_index=True)
-                for t in FEATURE_TABLES
-            }
+            # parts are ranges of users: sorted parts make a sorted file
+            tables = {t.name: sorted_by(built[t.name], t.order) for t in FEATURE_TABLES}
             tally.add(tables)
             files.write(tables, names)
     finally:
         files.close()
     enforce_report(tally.report(), GATE_STEP)
     return horizon, dict(tally.rows)
+
+
+def sorted_by(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` sorted by ``columns``; the frame itself (no copy) when it already is."""
+    if frame.empty or _in_order(frame, columns):
+        return frame
+    return frame.sort_values(list(columns), ignore_index=True)
+
+
+def _in_order(frame: pd.DataFrame, columns: tuple[str, ...]) -> bool:
+    """Whether the rows are in lexicographic order of ``columns`` (no missing key)."""
+    keys = [_comparable(frame[c]) for c in columns]
+    if any(pd.isna(k).any() for k in keys):
+        return False
+    later = np.zeros(len(frame) - 1, dtype=bool)  # a pair decided: the second row is later
+    for key in keys:
+        earlier = key[1:] < key[:-1]
+        if (earlier & ~later).any():
+            return False
+        later |= key[1:] > key[:-1]
+    return True
+
+
+def _comparable(column: pd.Series) -> np.ndarray:
+    """The column as a numpy array that compares as the column does (instants as int64)."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return column.array.asi8 if not column.isna().any() else column.to_numpy()
+    return column.to_numpy()
 
 
 def read_feature_tables(directory: Path) -> dict[str, pd.DataFrame]:

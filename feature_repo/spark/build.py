@@ -2,21 +2,30 @@
 
 The raw files are read and checked in Spark (``spark.raw_data``), the three tables computed in
 Spark SQL (``spark.tables``, ``spark.order_stats``) and written by Spark, sorted as the default
-engine writes them, into the run's staging directory. The quality gate then reads the written
-files a row group at a time (nothing is collected to the driver) while the row groups are
-concatenated into the table's one Parquet file, which is what the Feast sources read.
+engine writes them, straight into each table's one Parquet file in the run's staging directory
+(the sorted partitions coalesced into one output file, in order, by an executor; the driver only
+renames it). The quality gate then reads the written files a row group at a time
+(``quality.gate.check_feature_files``): nothing is collected to the driver.
+
+Why one file per table rather than Spark's directory of part files: it is the layout every reader
+of the tables expects (the Feast ``FileSource`` paths, the DuckDB offline store and its S3 variant,
+``check-quality``, the S3 publication, the default engine's atomic swap, which renames files), so
+both engines publish the same thing. The cost is one writing task per table instead of one per
+partition; on a cluster with tables far beyond one machine, the next step is a directory per table
+read through a glob by those readers.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from feature_repo.pipeline.build import GATE_STEP, BuildResult, build_feature_files, horizon_after
-from feature_repo.quality.gate import QualityTally, enforce_report
+from feature_repo.pipeline.errors import PipelineError
+from feature_repo.quality.gate import check_feature_files, enforce_report
 from feature_repo.spark.raw_data import ROW, read_transactions, read_users
 from feature_repo.spark.session import spark_session
 from feature_repo.spark.tables import (
@@ -32,22 +41,22 @@ from feature_repo.tables import (
     FeatureTable,
 )
 
+# Parquet row groups of Spark's output: the gate and the readers hold about one at a time
+ROW_GROUP_BYTES = 32 * 1024 * 1024
 
-def _concatenate(directory: Path, target: Path, table: FeatureTable, tally: QualityTally) -> None:
-    """Spark's part files, in order, into one Parquet file, each row group checked on the way."""
-    writer = None
-    try:
-        for part in sorted(directory.glob("part-*.parquet")):
-            source = pq.ParquetFile(part)
-            for group in range(source.num_row_groups):
-                rows = source.read_row_group(group)
-                tally.add({table.name: rows.to_pandas()})
-                if writer is None:
-                    writer = pq.ParquetWriter(target, rows.schema)
-                writer.write_table(rows)
-    finally:
-        if writer is not None:
-            writer.close()
+
+def _write_one_file(frame, table: FeatureTable, staging: Path) -> None:
+    """The table sorted by its order into ``staging/<table>.parquet``, written by Spark: the sorted
+    (range) partitions are coalesced into one output file, which keeps their order."""
+    written = staging / "spark" / table.name
+    frame.orderBy(*table.order).coalesce(1).write.option(
+        "parquet.block.size", ROW_GROUP_BYTES
+    ).parquet(str(written))
+    parts = sorted(written.glob("part-*.parquet"))
+    if len(parts) != 1:
+        raise PipelineError(f"Spark wrote {len(parts)} files for {table.name}, expected one.")
+    os.replace(parts[0], staging / table.file_name)
+    shutil.rmtree(written)
 
 
 def build_on_spark(
@@ -70,16 +79,12 @@ def build_on_spark(
         USER_ORDER_STATS.name: user_order_stats_frame_finished(users, transactions),
         TRANSACTION_FEATURES.name: transaction_features_frame(users, transactions),
     }
-    tally = QualityTally(as_of=horizon)
-    written = staging / "spark"
     for table in FEATURE_TABLES:
-        frames[table.name].orderBy(*table.order).write.parquet(str(written / table.name))
-        _concatenate(written / table.name, staging / table.file_name, table, tally)
-        shutil.rmtree(written / table.name)
+        _write_one_file(frames[table.name], table, staging)
     users.unpersist()
     transactions.unpersist()
-    enforce_report(tally.report(), GATE_STEP)
-    return horizon, dict(tally.rows)
+    report = enforce_report(check_feature_files(staging, horizon), GATE_STEP)
+    return horizon, dict(report.rows_checked)
 
 
 def build_feature_files_on_spark(

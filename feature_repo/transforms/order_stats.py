@@ -7,17 +7,17 @@ window (``s + W``), so a row is emitted at each of those instants: a user who st
 ordering sees the 7-day count fall to 0 exactly seven days after the last order.
 
 Window sums are differences of running totals: the total up to ``t`` minus the total up to
-``t - W``, each found with an ASOF join. Money is summed in integer cents, so the differences
-are exact. The work grows with the number of transactions (times delivery types per user for
-the top type: one running count per delivery type), not with transactions times window length
-as a range join does.
+``t - W``. Transactions are sorted by (user, instant) and each running total is a cumulative sum
+over them, so "the total of user ``u`` up to ``t``" is the cumulative sum at the position a binary
+search (``numpy.searchsorted``) finds for the key (``u``, ``t``). Money is summed in integer
+cents, so the differences are exact. The work is a few sorts and binary searches of the
+transactions and change points: it grows with the number of transactions (times delivery types
+for the top type: one running count per type), not with transactions times window length as a
+range join does.
 """
 
 from __future__ import annotations
 
-import math
-
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -25,104 +25,81 @@ from feature_repo.transforms.arithmetic import safe_ratio
 
 WINDOW_DAYS: tuple[int, ...] = (7, 30, 90)
 MONEY_DECIMALS = 2
-TRANSACTIONS_PER_PART = 25_000  # users are processed in parts of about this many orders (memory)
 CENTS = 10**MONEY_DECIMALS
-# running total -> expression of the transactions per instant
-TOTALS = {
-    "orders": "count(*)",
-    "spend": f"sum(round(amount * {CENTS})::BIGINT)",
-    "shipping": f"sum(round(shipping_costs * {CENTS})::BIGINT)",
-    "coupons": "sum(discount_coupon)::BIGINT",
-    "discount": "sum(discount_coupon_amount)::BIGINT",
-}
+MICROSECONDS_PER_DAY = 86_400 * 10**6
+# window sum column -> the raw column summed (money in integer cents, rounded half away from zero)
 WINDOW_SUMS = {
-    "order_count": "orders",
-    "spend_sum": "spend",
-    "shipping_costs_sum": "shipping",
-    "coupon_count": "coupons",
-    "discount_amount_sum": "discount",
+    "order_count": None,
+    "spend_sum": "amount",
+    "shipping_costs_sum": "shipping_costs",
+    "coupon_count": "discount_coupon",
+    "discount_amount_sum": "discount_coupon_amount",
 }
-MONEY = ("spend", "shipping")
+MONEY = ("amount", "shipping_costs")
 
 
-def _running(partition: str, totals: dict[str, str]) -> str:
-    """Running totals per ``partition``, one row per instant with orders (the instant included)."""
-    running = ", ".join(
-        f"sum({name}) OVER (PARTITION BY {partition} ORDER BY ts ROWS UNBOUNDED PRECEDING) AS {name}"
-        for name in totals
+def _microseconds(values: pd.Series) -> np.ndarray:
+    """Instants (naive ones taken as UTC) as int64 microseconds since the epoch."""
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("us").asi8
+
+
+def _instants(microseconds: np.ndarray) -> pd.DatetimeIndex:
+    """int64 microseconds (the int64 minimum: missing) as UTC instants."""
+    return pd.to_datetime(microseconds.view("datetime64[us]"), utc=True)
+
+
+class _Keys:
+    """(user, instant) pairs as one sortable int64: the user's position among the part's users
+    times (distinct transaction instants + 1), plus how many distinct transaction instants are at
+    or before the instant. Two keys compare as the pairs do wherever one side is a transaction."""
+
+    def __init__(self, user_ids: np.ndarray, transaction_times: np.ndarray) -> None:
+        self.users = np.unique(user_ids)
+        self.times = np.unique(transaction_times)
+        self.stride = len(self.times) + 1
+
+    def of(self, user_ids: np.ndarray, times: np.ndarray) -> np.ndarray:
+        return self.first(user_ids) + np.searchsorted(self.times, times, side="right")
+
+    def first(self, user_ids: np.ndarray) -> np.ndarray:
+        """The key below every instant of each user."""
+        return np.searchsorted(self.users, user_ids).astype(np.int64) * self.stride
+
+
+def _change_points(users: pd.DataFrame, ids: np.ndarray, times: np.ndarray):
+    """Distinct (user, instant) at registration, at every order and when an order leaves a window."""
+    point_ids = np.concatenate(
+        [users["user_id"].to_numpy(np.int64), *([ids] * (1 + len(WINDOW_DAYS)))]
     )
-    per_instant = ", ".join(f"{expression} AS {name}" for name, expression in totals.items())
-    return f"""SELECT {partition}, ts, {running}
-        FROM (SELECT {partition}, ts, {per_instant} FROM transactions GROUP BY {partition}, ts)"""
-
-
-def _asof(alias: str, table: str, keys: tuple[str, ...], instant: str) -> str:
-    equal = " AND ".join(f"cp.{k} = {alias}.{k}" for k in keys)
-    return f"ASOF LEFT JOIN {table} {alias} ON {equal} AND cp.{instant} >= {alias}.ts"
-
-
-def _in_window(alias: str, days: int, total: str) -> str:
-    return f"(coalesce({alias}.{total}, 0) - coalesce(before_{days}d.{total}, 0))"
-
-
-def _window_sums(days: int) -> str:
-    sums = []
-    for column, total in WINDOW_SUMS.items():
-        value = _in_window("upto", days, total)
-        if total in MONEY:
-            value = f"{value} / {CENTS}.0"
-        sums.append(f"{value} AS {column}_{days}d")
-    return ", ".join(sums)
-
-
-def _type_counts(days: int, type_count: int) -> str:
-    """Orders of each delivery type in the window, one column per type rank."""
-    return ", ".join(
-        f"{_in_window('upto', days, f'type_{rank}')} AS {_type_column(rank, days)}"
-        for rank in range(1, type_count + 1)
+    point_times = np.concatenate(
+        [
+            _microseconds(users["registration_date"]),
+            times,
+            *(times + days * MICROSECONDS_PER_DAY for days in WINDOW_DAYS),
+        ]
     )
+    order = np.lexsort((point_times, point_ids))
+    point_ids, point_times = point_ids[order], point_times[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (point_ids[1:] != point_ids[:-1]) | (point_times[1:] != point_times[:-1])
+    return point_ids[first], point_times[first]
 
 
-def _type_column(rank: int, days: int) -> str:
-    return f"_type_{rank}_{days}d"
-
-
-def _query(type_count: int) -> str:
-    expiries = "\n".join(
-        f"UNION SELECT user_id, ts + INTERVAL {d} DAY FROM transactions" for d in WINDOW_DAYS
-    )
-    window_starts = ", ".join(f"ts - INTERVAL {d} DAY AS since_{d}d" for d in WINDOW_DAYS)
-    totals_before = " ".join(
-        _asof(f"before_{d}d", "running", ("user_id",), f"since_{d}d") for d in WINDOW_DAYS
-    )
-    per_type = {
-        f"type_{rank}": f"count(*) FILTER (WHERE type_rank = {rank})"
-        for rank in range(1, type_count + 1)
-    }
-    return f"""
-    WITH transactions AS (
-        SELECT user_id, transaction_date AS ts, amount, shipping_costs, discount_coupon,
-               discount_coupon_amount, type_rank
-        FROM transactions_frame JOIN type_ranks_frame USING (delivery_type)
-        WHERE user_id % $parts = $part
-    ),
-    running AS ({_running("user_id", {**TOTALS, **per_type})}),
-    change_points AS (
-        SELECT user_id, ts, {window_starts} FROM (
-            SELECT user_id, registration_date AS ts FROM users_frame WHERE user_id % $parts = $part
-            UNION SELECT user_id, ts FROM transactions
-            {expiries}
-        )
-    )
-    SELECT cp.user_id, cp.ts AS event_timestamp,
-           {", ".join(_window_sums(d) for d in WINDOW_DAYS)},
-           {", ".join(_type_counts(d, type_count) for d in WINDOW_DAYS)},
-           upto.ts AS last_order_at, coalesce(upto.orders, 0) AS lifetime_order_count
-    FROM change_points cp
-    {_asof("upto", "running", ("user_id",), "ts")}
-    {totals_before}
-    ORDER BY cp.user_id, cp.ts
-    """
+def _running_totals(transactions: pd.DataFrame, type_codes: np.ndarray, type_count: int):
+    """Cumulative sums over the sorted transactions, each with a leading 0 (position 0 = none)."""
+    columns = {"order_count": np.ones(len(transactions), dtype=np.int64)}
+    for column, source in WINDOW_SUMS.items():
+        if source is None:
+            continue
+        values = transactions[source].to_numpy(np.float64)
+        if source in MONEY:
+            values = np.floor(
+                values * CENTS + 0.5
+            )  # DuckDB's and Spark's round(): half away from 0
+        columns[column] = np.round(values).astype(np.int64)
+    for rank in range(type_count):
+        columns[f"_type_{rank}"] = (type_codes == rank).astype(np.int64)
+    return {name: np.concatenate([[0], np.cumsum(values)]) for name, values in columns.items()}
 
 
 def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
@@ -133,31 +110,46 @@ def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> p
     (most orders; ties go to the alphabetically first). Plus last_order_at and
     lifetime_order_count. Means and rates are missing (NaN) when the window holds no order.
     """
-    type_names = sorted(transactions["delivery_type"].dropna().unique())
-    parts = max(1, math.ceil(len(transactions) / TRANSACTIONS_PER_PART))
-    connection = duckdb.connect()
-    try:
-        connection.execute("SET TimeZone = 'UTC'")
-        connection.execute("SET enable_progress_bar = false")
-        connection.register("users_frame", users[["user_id", "registration_date"]])
-        connection.register("transactions_frame", transactions)
-        connection.register(
-            "type_ranks_frame",
-            pd.DataFrame({"delivery_type": type_names, "type_rank": range(1, len(type_names) + 1)}),
-        )
-        query = _query(len(type_names))
-        table = pd.concat(
-            [
-                _with_top_types(
-                    connection.execute(query, {"parts": parts, "part": part}).df(), type_names
-                )
-                for part in range(parts)
-            ],
-            ignore_index=True,
-        )
-    finally:
-        connection.close()
-    return finish_order_stats(table)
+    ids = transactions["user_id"].to_numpy(np.int64)
+    times = _microseconds(transactions["transaction_date"])
+    order = np.lexsort((times, ids))
+    ids, times, ordered = ids[order], times[order], transactions.iloc[order]
+    type_codes, type_names = pd.factorize(ordered["delivery_type"], sort=True)
+    totals = _running_totals(ordered, type_codes, len(type_names))
+    point_ids, point_times = _change_points(users, ids, times)
+    keys = _Keys(np.concatenate([ids, point_ids]), times)
+    transaction_keys = keys.of(ids, times)
+    # how many sorted transactions are at or before a key: earlier users' ones included, so the
+    # user's own are counted from the position of the user's first key
+    first = np.searchsorted(transaction_keys, keys.first(point_ids), side="left")
+    upto = np.searchsorted(transaction_keys, keys.of(point_ids, point_times), side="right")
+    table: dict[str, object] = {"user_id": point_ids, "event_timestamp": _instants(point_times)}
+    for days in WINDOW_DAYS:
+        since = point_times - days * MICROSECONDS_PER_DAY
+        before = np.searchsorted(transaction_keys, keys.of(point_ids, since), side="right")
+        for column, source in WINDOW_SUMS.items():
+            in_window = totals[column][upto] - totals[column][before]
+            table[f"{column}_{days}d"] = in_window / CENTS if source in MONEY else in_window
+        counts = [
+            totals[f"_type_{r}"][upto] - totals[f"_type_{r}"][before]
+            for r in range(len(type_names))
+        ]
+        table[f"top_delivery_type_{days}d"] = _top_types(counts, list(type_names), len(point_ids))
+    has_order = upto > first
+    missing = np.iinfo(np.int64).min
+    table["last_order_at"] = _instants(np.where(has_order, times[np.maximum(upto - 1, 0)], missing))
+    table["lifetime_order_count"] = upto - first
+    return finish_order_stats(pd.DataFrame(table))
+
+
+def _top_types(counts: list[np.ndarray], type_names: list[str], rows: int) -> np.ndarray:
+    """The type with the most orders in the window, the alphabetically first on a tie (the first
+    maximum), missing without orders."""
+    names = np.array(type_names + [None], dtype=object)
+    if not counts:
+        return names[np.full(rows, len(type_names))]
+    stacked = np.stack(counts, axis=1)
+    return names[np.where(stacked.max(axis=1) > 0, stacked.argmax(axis=1), len(type_names))]
 
 
 def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
@@ -184,22 +176,6 @@ def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("event_timestamp", "last_order_at"):
         table[column] = pd.to_datetime(table[column], utc=True).astype("datetime64[us, UTC]")
     return table[column_order()]
-
-
-def _with_top_types(frame: pd.DataFrame, type_names: list[str]) -> pd.DataFrame:
-    """top_delivery_type per window from the per-type counts (which are then dropped): most
-    orders, the alphabetically first on a tie (the first maximum), missing without orders."""
-    names = np.array(type_names + [None], dtype=object)
-    for days in WINDOW_DAYS:
-        columns = [_type_column(rank, days) for rank in range(1, len(type_names) + 1)]
-        counts = frame[columns].to_numpy()
-        if counts.shape[1]:
-            best = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), len(type_names))
-        else:
-            best = np.full(len(frame), len(type_names))
-        frame[f"top_delivery_type_{days}d"] = names[best]
-        frame = frame.drop(columns=columns)
-    return frame
 
 
 def column_order() -> list[str]:

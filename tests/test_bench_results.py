@@ -1,0 +1,40 @@
+"""``delivery-fs-bench --only``: a partial run's figures are merged into the earlier results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devtools.bench.cli import _sections
+from devtools.bench.report import Figure, merge_results, write_results
+
+
+def _figure(name: str, value: float, section: str) -> Figure:
+    return Figure(name, "s", value, 1.0, "(reported)", True, section=section,
+                  measured_at="2026-01-01T00:00:00+00:00",
+                  load_average={"start": [1.0, 1.0, 1.0], "end": [2.0, 2.0, 2.0]})  # fmt: skip
+
+
+def test_same_names_replaced_others_kept_in_order(tmp_path):
+    path = tmp_path / "results.json"
+    first_machine, second_machine = {"cores": 2, "run": 1}, {"cores": 2, "run": 2}
+    write_results(path, first_machine, [_figure("a", 1, "build"), _figure("b", 2, "serving")])
+    merge_results(path, second_machine, [_figure("a", 10, "build"), _figure("c", 3, "offline")])
+    document = json.loads(path.read_text())
+    assert [(f["name"], f["value"]) for f in document["figures"]] == [("b", 2), ("a", 10), ("c", 3)]
+    assert document["figures"][1]["load_average"] == {"start": [1.0] * 3, "end": [2.0] * 3}
+    assert document["machine"] == second_machine
+    assert document["runs"] == [first_machine, {**second_machine, "sections": ["build", "offline"]}]
+
+
+def test_merging_into_no_results_writes_them(tmp_path):
+    path = tmp_path / "new" / "results.json"
+    merge_results(path, {"cores": 2}, [_figure("a", 1, "build")])
+    assert [f["name"] for f in json.loads(path.read_text())["figures"]] == ["a"]
+
+
+def test_only_accepts_known_sections():
+    assert _sections("build, offline") == ["build", "offline"]
+    with pytest.raises(Exception, match="unknown section nope"):
+        _sections("build,nope")
