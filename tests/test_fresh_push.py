@@ -239,3 +239,34 @@ def test_an_order_is_visible_within_a_second(loaded):
         and values["order_count_7d"].status is FeatureStatus.PRESENT
     )
     assert values["cart_amount_vs_mean_30d"].value == pytest.approx(10.0 / 12.0)
+
+
+def test_the_scoring_service_takes_pushed_orders(loaded):
+    import requests
+
+    from tests.http_servers import free_port, http_server
+
+    store, data, env = loaded
+    users, _ = _raw(data)
+    user = int(users["user_id"].iloc[5])
+    at = T0 + pd.Timedelta(days=60)
+    order = {"transaction_id": 996001, "user_id": user, "amount": 30.25, "shipping_costs": 2.0,
+             "discount_coupon": 0, "discount_coupon_amount": 0, "payment_method": "Cash",
+             "transaction_date": at.isoformat(), "delivery_type": "Sushi"}  # fmt: skip
+    bad = {**order, "transaction_id": 996002, "discount_coupon": 3}
+    port = free_port()
+    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+               "--port", str(port)]  # fmt: skip
+    with http_server(command, port, ready_path="/docs", env=env) as url:
+        answer = requests.post(f"{url}/push-orders", json={"orders": [order, bad]}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert [r["status"] for r in results] == ["applied", "rejected"]
+        assert results[1]["location"] == "order 1" and "discount_coupon" in results[1]["reason"]
+        score = requests.post(
+            f"{url}/score/checkout",
+            json={"user_id": user, "cart_amount": 30.25, "as_of": at.isoformat()},
+            timeout=30,
+        ).json()
+    assert score["features"]["order_count_7d"] == 1
+    assert score["features"]["cart_amount_vs_mean_30d"] == pytest.approx(1.0)

@@ -12,6 +12,7 @@ from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures
 from devtools.bench.measure import machine
 from devtools.bench.offline_figures import offline_figures
+from devtools.bench.push_figures import push_figures
 from devtools.bench.report import Figure, print_table, write_results
 from devtools.bench.runner import Bench
 from devtools.bench.serving_figures import serving_figures
@@ -53,6 +54,8 @@ def run_bench(scales: list[float], results: Path, work_dir: Path, console: Conso
         figures += serving_figures(bench, store_scale, configs, users, end)
         console.print("offline store: materialization pull, historical retrieval")
         figures += offline_figures(bench, store_scale, configs["sqlite"], end, HISTORICAL_ROWS)
+        console.print(f"fresh features: pushes on redis at x{scales[0]:g}")
+        figures += push_figures(bench, scales[0], redis.endpoint)
         console.print("SageMaker ingestion")
         settings = _sagemaker(bench, servers, scales[0], work_dir)
         sqlite_small = bench.applied_store(scales[0], "sqlite", {})

@@ -13,7 +13,8 @@ from typing import Any
 from feast import FeatureStore
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
-from feast.type_map import feast_value_type_to_python_type, python_values_to_proto_values
+
+from feature_repo.push.values import converter, python_of
 
 
 def write_view_rows(
@@ -29,8 +30,8 @@ def write_view_rows(
     view = store.get_feature_view(view_name)
     columns = {}
     for feature in view.features:
-        values = [row.get(feature.name) for row in rows]
-        columns[feature.name] = python_values_to_proto_values(values, feature.dtype.to_value_type())
+        convert = converter(feature.dtype.to_value_type())
+        columns[feature.name] = [convert(row.get(feature.name)) for row in rows]
     data = []
     for position, (key, event_time) in enumerate(zip(keys, event_times, strict=True)):
         values = {name: column[position] for name, column in columns.items()}
@@ -52,9 +53,7 @@ def read_view_rows(
         if not values or all(v.WhichOneof("val") is None for v in values.values()):
             found.append((None, None))
             continue
-        found.append(
-            (event_time, {name: feast_value_type_to_python_type(v) for name, v in values.items()})
-        )
+        found.append((event_time, {name: python_of(v) for name, v in values.items()}))
     return found
 
 

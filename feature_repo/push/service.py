@@ -29,6 +29,7 @@ from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
 
 LEDGER_VIEW = "user_order_ledger"
+WRITTEN_VIEWS = ("transaction_features", "user_order_stats", LEDGER_VIEW)  # in this order
 PART_ORDERS = 2_000
 RETRY_HINT = "Push the failed orders again once it is reachable: each is applied once."
 
