@@ -112,3 +112,30 @@ def test_an_order_leaves_the_7_day_window_exactly_7_days_later():
     assert at["row_start_us"] == week and at["lifetime_order_count"] == 1
     with pytest.raises(ValueError, match="not newer"):
         ledger.with_order(order)
+
+
+@pytest.mark.parametrize(
+    ("value_type", "values"),
+    [
+        ("INT64", [3, -(2**63), None]),
+        ("DOUBLE", [1.25, math.nan, None, 0.1 + 0.2]),
+        ("STRING", ["Pizza", "", None]),
+        ("BOOL", [True, False, None]),
+        ("UNIX_TIMESTAMP", [pd.Timestamp("2020-05-01 10:00:00.7", tz="UTC").to_pydatetime(), None]),
+        ("INT64_LIST", [[1, 2, 3], []]),
+        ("STRING_LIST", [["Thai", "Sushi"], []]),
+    ],
+)
+def test_push_values_are_the_bytes_feast_writes(value_type, values):
+    from feast.type_map import python_values_to_proto_values
+    from feast.value_type import ValueType
+
+    from feature_repo.push.values import converter, python_of
+
+    kind = ValueType[value_type]
+    ours = [converter(kind)(v) for v in values]
+    feast = python_values_to_proto_values(values, kind)
+    assert [p.SerializeToString() for p in ours] == [p.SerializeToString() for p in feast]
+    first = values[0] if value_type != "UNIX_TIMESTAMP" else int(values[0].timestamp())
+    assert python_of(ours[0]) == first
+    assert all(python_of(p) is None for p, v in zip(ours, values, strict=True) if v is None)

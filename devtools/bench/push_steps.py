@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -41,13 +42,18 @@ def push_throughput(config: str, raw: str, start: str, days: float) -> dict[str,
     orders = _orders(raw, start, days)
     batches = [_records(orders.iloc[i : i + BATCH]) for i in range(0, len(orders), BATCH)]
     counts: dict[str, int] = {}
-    begin = time.perf_counter()
-    for batch in batches:
+    seconds = []
+    for index, batch in enumerate(batches):
+        begin = time.perf_counter()
         for result in pusher.push(batch, "replay"):
             counts[str(result.status)] = counts.get(str(result.status), 0) + 1
-    seconds = time.perf_counter() - begin
-    return {"orders": len(orders), "seconds": seconds, "counts": counts,
-            "users": int(orders["user_id"].nunique())}  # fmt: skip
+        seconds.append(time.perf_counter() - begin)
+        if index == 0:  # the first batch warms up (lazy imports, registry); then as a server runs
+            gc.collect()
+            gc.freeze()
+    measured = sum(len(b) for b in batches[1:])
+    return {"orders": measured, "seconds": sum(seconds[1:]), "first_batch_seconds": seconds[0],
+            "counts": counts, "users": int(orders["user_id"].nunique())}  # fmt: skip
 
 
 def raw_pipelined_writes(config: str, raw: str, start: str, days: float) -> dict[str, Any]:
@@ -61,7 +67,7 @@ def raw_pipelined_writes(config: str, raw: str, start: str, days: float) -> dict
     store = open_store(config_path=Path(config))
     host, port = store.config.online_store.connection_string.split(",")[0].split(":")
     client = redis.Redis(host=host, port=int(port))
-    orders = _orders(raw, start, days)
+    orders = _orders(raw, start, days).iloc[BATCH:]  # the batches push_throughput measured
     ledger_bytes = os.urandom(600)  # about a ledger row of the demo (README: online costs)
     begin = time.perf_counter()
     for i in range(0, len(orders), BATCH):
@@ -91,6 +97,8 @@ def push_latency(config: str, raw: str, start: str, days: float, calls: int) -> 
 
     store, pusher = _pusher(config, raw)
     reader = OnlineFeatureReader(store, "checkout_model_v1")
+    gc.collect()
+    gc.freeze()
     orders = _orders(raw, start, days)
     orders = orders[orders["user_id"].isin(_known(store, orders))].head(calls)
     visible, reads = [], []

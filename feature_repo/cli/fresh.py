@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -72,8 +73,11 @@ def replay(
     begin = instant(start)
     frame = held_out_orders(path, begin, instant(until) if until else None)
     store = open_store()
+    pusher, watcher = OrderPusher(store), _watcher(store, watch)
+    gc.collect()
+    gc.freeze()  # a long run: full collections then skip the store's long-lived objects
     console.print(f"replaying {len(frame):,} orders placed after {begin.isoformat()} from {path}")
-    summary = run_replay(OrderPusher(store), frame, begin, speed, _watcher(store, watch))
+    summary = run_replay(pusher, frame, begin, speed, watcher)
     console.print(f"{summary.pushes:,} pushes")
     _finish(summary.counts.elements(), summary.failures)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from feature_repo import raw_format as tf
 from feature_repo.pipeline.atomic_files import read_json, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint
 from feature_repo.pipeline.generate import generate_parts
+from feature_repo.pipeline.pushed_orders import pushed_dir
 from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 
 MANIFEST_NAME = "_generated.json"
@@ -122,6 +124,7 @@ def generate_raw_files(
         with staging_directory(directory) as staging:
             counts = _write_parts(staging, seed, scale, hold_out_after)
             (directory / HELD_OUT_NAME).unlink(missing_ok=True)  # a previous run's
+            shutil.rmtree(pushed_dir(directory), ignore_errors=True)  # orders pushed onto old data
             if counts[HELD_OUT_NAME]:
                 names.append(HELD_OUT_NAME)
             manifest = {

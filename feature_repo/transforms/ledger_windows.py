@@ -17,7 +17,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from feature_repo.transforms.order_stats import CENTS, MONEY_DECIMALS, WINDOW_DAYS
 
@@ -34,9 +34,8 @@ ORDER_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Order:
-    """One order as the ledger keeps it."""
+class Order(NamedTuple):
+    """One order as the ledger keeps it (a named tuple: ledgers of every pushed user are built)."""
 
     transaction_id: int
     instant_us: int
