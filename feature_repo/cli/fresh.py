@@ -11,7 +11,7 @@ import typer
 
 from feature_repo.cli.errors import USER_ERROR_EXIT_CODE
 from feature_repo.cli.instants import instant
-from feature_repo.cli.rendering import console, print_error, print_plain
+from feature_repo.cli.rendering import cell, console, print_error, print_plain
 
 app = typer.Typer()
 
@@ -96,7 +96,7 @@ def _watcher(store, user_id: int | None):
             return
         at = mine["transaction_date"].iloc[-1].to_pydatetime()
         values = reader.read([{"user_id": user_id, "cart_amount": 30.0}], now=at)[0]
-        text = ", ".join(f"{name} {values[name].value}" for name in shown)
+        text = ", ".join(f"{name} {cell(values[name].value)}" for name in shown)
         print_plain(f"{at:%Y-%m-%d %H:%M:%S} user {user_id}: {text}")
 
     return show
