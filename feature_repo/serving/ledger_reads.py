@@ -19,11 +19,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from feast import FeatureStore
+from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 
 from feature_repo.serving.decoding import NOT_FOUND, FeatureStatus, FeatureValue, python_value
 from feature_repo.serving.plan import ServicePlan, ViewPlan, view_plan_of
 from feature_repo.serving.stored_rows import StoredRow
-from feature_repo.transforms.ledger_windows import ledger_from_columns, order_stats_at
+from feature_repo.transforms.ledger_windows import ORDER_COLUMNS, order_stats_at
 
 SERVES_TAG = "serves"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -61,15 +62,14 @@ def served_from_ledger(
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):
     if row is None:
         return NOT_FOUND
-    event_time, stored = row
-    columns = {
-        name: python_value(value) for name, value in zip(ledger.features, stored, strict=True)
-    }
-    ledger_values = ledger_from_columns(columns)
-    last = ledger_values.last_order_at_us
+    _, stored = row
+    columns = {name: _decoded(value) for name, value in zip(ledger.features, stored, strict=True)}
+    for name in ORDER_COLUMNS:
+        columns[name] = columns.get(name) or []
+    last = columns.get("last_order_at_us")
     if last is not None and now_us < last:
         return FeatureValue(None, FeatureStatus.NOT_YET_VALID, _instant(last))
-    values = order_stats_at(ledger_values, now_us)
+    values = order_stats_at(columns, now_us)
     if values is None:
         return NOT_FOUND
     start = _instant(values["row_start_us"])
@@ -85,6 +85,17 @@ def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetim
         else:
             out.append(FeatureValue(value, FeatureStatus.PRESENT, start))
     return out
+
+
+def _decoded(serialized: bytes | None):
+    """A stored ledger value: lists read straight from the protobuf, scalars as ``decoding`` reads them."""
+    if not serialized:
+        return None
+    proto = ValueProto.FromString(serialized)
+    kind = proto.WhichOneof("val")
+    if kind is not None and kind.endswith("_list_val"):
+        return getattr(proto, kind).val
+    return python_value(serialized)
 
 
 def _instant(micros: int) -> datetime:

@@ -14,6 +14,7 @@ order or the last exit from a window), so the caller applies the view's TTL as t
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -128,49 +129,60 @@ def ledger_from_columns(values: Mapping[str, Any]) -> OrderLedger:
     )
 
 
-def _window_values(orders: list[Order], days: int) -> dict[str, Any]:
-    count = len(orders)
-    spend = round(sum(o.amount_cents for o in orders) / CENTS, MONEY_DECIMALS)
-    coupons = sum(o.coupon_flag for o in orders)
-    types = Counter(o.delivery_type for o in orders)
+def _window_values(columns: Mapping[str, Any], first: int, days: int) -> dict[str, Any]:
+    """The window's values from the orders at ``first`` and after (the columns are sorted)."""
+    count = len(columns["order_instants_us"]) - first
+    spend = round(sum(columns["amounts_cents"][first:]) / CENTS, MONEY_DECIMALS)
+    coupons = sum(columns["coupon_flags"][first:])
+    types = Counter(columns["delivery_types"][first:])
     top = min(types.items(), key=lambda kv: (-kv[1], kv[0]))[0] if types else None
     return {
         f"order_count_{days}d": count,
         f"spend_sum_{days}d": spend,
         f"spend_mean_{days}d": spend / count if count else math.nan,
         f"shipping_costs_sum_{days}d": round(
-            sum(o.shipping_costs_cents for o in orders) / CENTS, MONEY_DECIMALS
+            sum(columns["shipping_costs_cents"][first:]) / CENTS, MONEY_DECIMALS
         ),
         f"coupon_count_{days}d": coupons,
         f"coupon_rate_{days}d": coupons / count if count else math.nan,
-        f"discount_amount_sum_{days}d": sum(o.coupon_amount for o in orders),
+        f"discount_amount_sum_{days}d": sum(columns["coupon_amounts"][first:]),
         f"top_delivery_type_{days}d": top,
     }
 
 
-def row_start_us(ledger: OrderLedger, at_us: int) -> int | None:
+def row_start_us(columns: Mapping[str, Any], at_us: int) -> int | None:
     """When the batch row in force at ``at_us`` starts: the latest of registration, the last order
     and the last exit of an order from a window, up to ``at_us``."""
-    changes = [ledger.registered_at_us, ledger.last_order_at_us]
-    changes += [o.instant_us + days * MICROS_PER_DAY for o in ledger.orders for days in WINDOW_DAYS]
+    instants = columns["order_instants_us"]
+    changes = [columns["registered_at_us"], columns["last_order_at_us"]]
+    for days in WINDOW_DAYS:
+        width = days * MICROS_PER_DAY
+        exited = bisect_right(instants, at_us - width)  # orders with s + W <= at
+        if exited:
+            changes.append(instants[exited - 1] + width)
     known = [change for change in changes if change is not None and change <= at_us]
     return max(known) if known else None
 
 
-def order_stats_at(ledger: OrderLedger, at_us: int) -> dict[str, Any] | None:
+def order_stats_at(ledger: OrderLedger | Mapping[str, Any], at_us: int) -> dict[str, Any] | None:
     """The ``user_order_stats`` values at ``at_us`` (by feature name), plus ``row_start_us``;
-    ``None`` before registration. ``at_us`` must not precede the ledger's latest order."""
-    if ledger.last_order_at_us is not None and at_us < ledger.last_order_at_us:
+    ``None`` before registration. ``at_us`` must not precede the ledger's latest order.
+
+    ``ledger``: an ``OrderLedger``, or its columns (``ledger_columns``; the lean reader's form)."""
+    columns = ledger_columns(ledger) if isinstance(ledger, OrderLedger) else ledger
+    last = columns["last_order_at_us"]
+    if last is not None and at_us < last:
         raise ValueError("the ledger cannot tell the windows before its latest order")
-    start = row_start_us(ledger, at_us)
+    start = row_start_us(columns, at_us)
     if start is None:
         return None
     values: dict[str, Any] = {}
+    instants = columns["order_instants_us"]
     for days in WINDOW_DAYS:
-        since = at_us - days * MICROS_PER_DAY
-        values.update(_window_values([o for o in ledger.orders if o.instant_us > since], days))
-    values["last_order_at_us"] = ledger.last_order_at_us
-    values["lifetime_order_count"] = ledger.lifetime_order_count
+        first = bisect_right(instants, at_us - days * MICROS_PER_DAY)  # s > at - W
+        values.update(_window_values(columns, first, days))
+    values["last_order_at_us"] = last
+    values["lifetime_order_count"] = columns["lifetime_order_count"] or 0
     values["row_start_us"] = start
     return values
 
