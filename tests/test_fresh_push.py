@@ -127,6 +127,7 @@ def test_bad_late_and_duplicate_orders_are_reported_per_order(loaded, tmp_path):
         {**base, "transaction_id": 990004, "transaction_date": "2999-01-01 00:00:00"},
         {**base, "transaction_id": 990005, "transaction_date": (last - pd.Timedelta(hours=1)).isoformat()},
         {**base, "transaction_id": 990006, "transaction_date": at},
+        {**base, "transaction_id": 990007, "transaction_date": "2019-01-01 00:00:00"},
     ]  # fmt: skip
     path = tmp_path / "orders.jsonl"
     path.write_text("\n".join(json.dumps(o) for o in orders))
@@ -145,6 +146,7 @@ def test_bad_late_and_duplicate_orders_are_reported_per_order(loaded, tmp_path):
     assert lines[5].startswith("line 6: transaction 990005: late (late: placed before")
     assert "next batch build" in lines[5]
     assert lines[6] == "line 7: transaction 990006: applied"
+    assert lines[7].startswith("line 8: transaction 990007: rejected (transaction_date: before the")
     again = run_cli("delivery-fs", "push-orders", str(path), env=env)
     assert again.stdout.count(": duplicate") == 3  # 990001 (twice) and 990006 count once
 
@@ -154,7 +156,7 @@ def test_bad_late_and_duplicate_orders_are_reported_per_order(loaded, tmp_path):
         pd.read_parquet(p) for p in (data / "raw" / "pushed_transactions").glob("batch-*")
     )
     assert {990001, 990005, 990006} <= set(pushed["transaction_id"])  # late ones offline too
-    assert not {990002, 990003, 990004} & set(pushed["transaction_id"])
+    assert not {990002, 990003, 990004, 990007} & set(pushed["transaction_id"])
 
 
 def test_redis_failing_mid_push_then_a_retry_applies_each_order_once(

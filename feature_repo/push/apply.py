@@ -7,7 +7,8 @@ Rules, per user, orders taken by instant then id:
 - an order ranked before the ledger's latest order (instant, then id) is late: the ledger cannot
   insert it without rewriting the later orders' features, so it is left to the next batch build
   (it is appended offline like every checked order);
-- an order of a user without a ledger (not registered in the online store) is rejected.
+- an order of a user without a ledger (not registered in the online store), or placed before the
+  user's registration, is rejected.
 Each applied order gets its ``transaction_features`` row from the shared transform, seeing the
 user's previous order and lifetime count from the ledger; the user gets a ``user_order_stats`` row
 as of their latest applied order.
@@ -22,12 +23,7 @@ import pandas as pd
 
 from feature_repo.push.orders import PushedOrder
 from feature_repo.push.results import OrderResult, OrderStatus
-from feature_repo.transforms.ledger_windows import (
-    OrderLedger,
-    instant_us,
-    order_from_row,
-    order_stats_at,
-)
+from feature_repo.transforms.ledger_windows import OrderLedger, order_from_row, order_stats_at
 from feature_repo.transforms.transaction_features import transaction_features_table
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,9 +49,6 @@ class AppliedBatch:
     results: list[OrderResult]
     changes: list[UserChange]
 
-    def applied_orders(self) -> list[PushedOrder]:
-        return [order for change in self.changes for order in change.applied]
-
 
 def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | None]) -> AppliedBatch:
     """Apply checked orders to the ledgers of their users (``None``: unknown user)."""
@@ -75,7 +68,12 @@ def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | Non
         seen: set[int] = set()
         for order in sorted(mine, key=lambda o: (o.transaction_date, o.transaction_id)):
             entry = order_from_row(order)
-            if order.transaction_id in seen or change.after.knows(order.transaction_id):
+            registered = change.after.registered_at_us
+            if registered is not None and entry.instant_us < registered:
+                results.append(
+                    _result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({_instant(registered):%Y-%m-%d})")
+                )  # fmt: skip
+            elif order.transaction_id in seen or change.after.knows(order.transaction_id):
                 results.append(
                     _result(order, OrderStatus.DUPLICATE, "transaction_id already pushed or built")
                 )
@@ -154,13 +152,3 @@ def _result(order: PushedOrder, status: OrderStatus, reason: str = "") -> OrderR
 
 def _instant(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
-
-
-__all__ = [
-    "AppliedBatch",
-    "UserChange",
-    "apply_orders",
-    "instant_us",
-    "transaction_rows",
-    "write_instant",
-]
