@@ -52,5 +52,14 @@ TRANSACTION_FEATURES = FeatureTable(
     max_staleness=timedelta(days=2),
 )
 
+USER_ORDER_LEDGER = FeatureTable(
+    name="user_order_ledger",
+    description="One row per user: the orders of the longest window before the latest one, as of the build.",
+    order=("user_id",),
+)
+
 FEATURE_TABLES: tuple[FeatureTable, ...] = (USER_PROFILE, USER_ORDER_STATS, TRANSACTION_FEATURES)
-TABLES_BY_NAME: dict[str, FeatureTable] = {table.name: table for table in FEATURE_TABLES}
+# Tables for serving only, derived from the feature tables once they are built (not for training).
+SERVING_TABLES: tuple[FeatureTable, ...] = (USER_ORDER_LEDGER,)
+ALL_TABLES: tuple[FeatureTable, ...] = FEATURE_TABLES + SERVING_TABLES
+TABLES_BY_NAME: dict[str, FeatureTable] = {table.name: table for table in ALL_TABLES}

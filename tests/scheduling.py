@@ -31,6 +31,7 @@ LONGEST_FIRST = (
     "tests/test_s3.py",
     "tests/test_versions_and_training_sets.py",
     "tests/test_store_faults.py",
+    "tests/test_fresh_push.py",
     "tests/test_skew_and_status.py",
     "tests/sagemaker/test_mirror_changes_and_faults.py",
     "tests/test_quality_gate.py",

@@ -59,17 +59,26 @@ def _served(value, status: int, event: datetime | None, ttl, now: datetime):
 
 
 def lean_vs_stock(
-    store, reader: OnlineFeatureReader, rows: list[dict], now: datetime, on_demand: bool = True
+    store,
+    reader: OnlineFeatureReader,
+    rows: list[dict],
+    now: datetime,
+    on_demand: bool = True,
+    skip_views: tuple[str, ...] = (),
 ) -> list:
     """Every (row, feature) where the lean reader and stock Feast (TTL applied) differ; on-demand
-    outputs too when ``on_demand`` (stock computes them from inputs it does not mask)."""
+    outputs too when ``on_demand`` (stock computes them from inputs it does not mask); the
+    features of ``skip_views`` are left out."""
     lean = reader.read(rows, now=now)
     stock = stock_rows(store, reader, rows, now)
     computed = {f.name for view in reader.plan.on_demand_views for f in view.features}
+    skipped = {
+        name for view in reader.plan.views if view.ref_name in skip_views for name in view.features
+    }
     differences = []
     for row, ours, theirs in zip(rows, lean, stock, strict=True):
         for name, (value, status, event) in theirs.items():
-            if name in computed and not on_demand:
+            if (name in computed and not on_demand) or name in skipped:
                 continue
             served = ours[name]
             same_status = (

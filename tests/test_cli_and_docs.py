@@ -3,7 +3,7 @@
 import pytest
 
 from feature_repo.catalogue import catalogue_markdown, update_readme
-from feature_repo.definitions import on_demand, transaction_features, user_features
+from feature_repo.definitions import on_demand, order_ledger, transaction_features, user_features
 from tests.cli_runner import run_cli
 
 SUBCOMMANDS = [
@@ -34,7 +34,8 @@ def test_readme_catalogue_is_up_to_date():
 def test_catalogue_lists_every_feature_once():
     markdown = catalogue_markdown()
     views = [user_features.user_profile, user_features.user_order_stats, transaction_features.transaction_features,
-             on_demand.user_recency, on_demand.checkout_context]  # fmt: skip
+             on_demand.user_recency, on_demand.checkout_context,
+             order_ledger.user_order_ledger]  # fmt: skip
     for view in views:
         for field in view.features:
             assert markdown.count(f"| {view.name} | `{field.name}` |") == 1, (view.name, field.name)

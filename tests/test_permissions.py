@@ -77,6 +77,7 @@ def test_the_repository_roles():
     expected_online = {
         "user_profile": {"pii-reader"},
         "user_order_stats": {"serving", "data-scientist"},
+        "user_order_ledger": {"serving", "data-scientist"},  # serves user_order_stats
         "user_recency": {"serving", "data-scientist"},
         "checkout_context": {"serving", "data-scientist"},
         "transaction_features": {"data-scientist"},

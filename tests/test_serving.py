@@ -29,9 +29,8 @@ def late_store(built_data, horizon):
     """
     store = open_store(config_path=applied_store_config(SESSION_DIR / "late_store"))
     start = datetime(2020, 1, 1, tzinfo=UTC)
-    store.materialize(
-        start, (horizon + LATE).to_pydatetime(), feature_views=["user_profile", "user_order_stats"]
-    )
+    views = ["user_profile", "user_order_stats", "user_order_ledger"]  # the ledger serves stats
+    store.materialize(start, (horizon + LATE).to_pydatetime(), feature_views=views)
     return store
 
 

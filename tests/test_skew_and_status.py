@@ -35,8 +35,15 @@ def test_an_injected_stale_row_is_found(loaded, raw_tables, horizon):
     stats = pd.read_parquet(features_dir() / "user_order_stats.parquet")
     latest = stats[stats["event_timestamp"] <= horizon].groupby("user_id").tail(1)
     victim = int(latest.loc[latest["order_count_90d"] > 2, "user_id"].iloc[0])
-    first_row = stats[stats["user_id"] == victim].head(1)  # its registration row: every count 0
-    store.write_to_online_store("user_order_stats", first_row)
+    # online, user_order_stats is computed from the user's order ledger: a stale ledger (as of
+    # registration, before any order) makes every count 0
+    ledgers = pd.read_parquet(features_dir() / "user_order_ledger.parquet")
+    stale = ledgers[ledgers["user_id"] == victim].copy()
+    for column in ("transaction_ids", "order_instants_us", "amounts_cents", "shipping_costs_cents",
+                   "coupon_flags", "coupon_amounts", "delivery_types"):  # fmt: skip
+        stale[column] = [[]]
+    stale["lifetime_order_count"], stale["last_order_at_us"] = 0, None
+    store.write_to_online_store("user_order_ledger", stale)
 
     others = latest.loc[latest["user_id"] != victim, "user_id"].head(40).tolist()
     report = {
@@ -72,7 +79,12 @@ def test_status_reports_each_view(loaded, horizon):
         "delivery-fs", "status", "--as-of", "horizon", "--json", "--fail-if-stale", env=env
     )
     views = {v["view"]: v for v in json.loads(result.stdout)["views"]}
-    assert set(views) == {"user_profile", "user_order_stats", "transaction_features"}
+    assert set(views) == {
+        "user_profile",
+        "user_order_stats",
+        "transaction_features",
+        "user_order_ledger",
+    }
     for name, view in views.items():
         table = pd.read_parquet(features_dir() / f"{name}.parquet", columns=["event_timestamp"])[
             "event_timestamp"

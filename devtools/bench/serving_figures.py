@@ -22,6 +22,8 @@ LOAD_CLIENTS = 50
 def serving_figures(bench: Bench, scale: float, configs: dict[str, Path], users, end: str):
     """Every serving figure on the applied stores ``configs`` (profile -> feature_store.yaml)."""
     figures = materialize_figures(bench, scale, configs, end)
+    for config in configs.values():
+        bench.step("load_ledger", scale, config=str(config), end=end)
     figures += online_figures(bench, scale, configs, users, end)
     figures += http_figures(bench, scale, configs["redis"], users, end)
     return figures

@@ -22,6 +22,7 @@ from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures, spark_figures
 from devtools.bench.measure import machine
 from devtools.bench.offline_figures import offline_figures
+from devtools.bench.push_figures import push_figures
 from devtools.bench.report import Figure, merge_results, print_table, write_results
 from devtools.bench.runner import Bench
 from devtools.bench.serving_figures import serving_figures
@@ -97,6 +98,11 @@ def _offline(session: Session) -> list[Figure]:
     return offline_figures(session.bench, session.store_scale, config, session.end, HISTORICAL_ROWS)
 
 
+def _push(session: Session) -> list[Figure]:
+    scale = session.scales[0]
+    return push_figures(session.bench, scale, session.redis.endpoint)
+
+
 def _sagemaker(session: Session) -> list[Figure]:
     scale = session.scales[0]
     settings = _sagemaker_servers(session.bench, session.servers, session.bench.work_dir)
@@ -110,6 +116,7 @@ SECTIONS: dict[str, Callable[[Session], list[Figure]]] = {
     "spark": _spark,
     "serving": _serving,
     "offline": _offline,
+    "push": _push,
     "sagemaker": _sagemaker,
 }
 

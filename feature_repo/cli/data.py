@@ -32,6 +32,13 @@ def generate_data(
     force: Annotated[
         bool, typer.Option(help="Regenerate even if the same files are already there.")
     ] = False,
+    hold_out_after: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep the orders placed after this instant (ISO-8601) out of the raw files, in "
+            "held_out_transactions.parquet, for `delivery-fs replay`."
+        ),
+    ] = None,
 ) -> None:
     """Write users and transactions in the tutorial's format (CSV and Parquet)."""
     from feature_repo.pipeline.errors import PipelineError
@@ -40,13 +47,24 @@ def generate_data(
 
     if scale <= 0:
         raise PipelineError(f"--scale must be positive, got {scale}")
-    result = generate_raw_files(out or raw_dir(), seed=seed, scale=scale, force=force)
+    held_after = None if hold_out_after is None else pd_instant(hold_out_after)
+    result = generate_raw_files(
+        out or raw_dir(), seed=seed, scale=scale, force=force, hold_out_after=held_after
+    )
     verb = "unchanged" if result.skipped else "wrote"
     console.print(
         f"{verb}: {result.users:,} users and {result.transactions:,} transactions in {result.directory}"
     )
     if out is None and publish_raw():
         console.print(f"published the raw files to {data_location()}/raw")
+
+
+def pd_instant(text: str):
+    import pandas as pd
+
+    from feature_repo.cli.instants import instant
+
+    return pd.Timestamp(instant(text))
 
 
 @app.command("build-features")
@@ -77,22 +95,37 @@ def build_features(
     ] = "duckdb",
 ) -> None:
     """Validate the raw data and write the feature tables read by the Feast sources."""
+    from feature_repo.pipeline.pushed_orders import with_pushed
     from feature_repo.pipeline.raw_data import raw_file
     from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
 
     fetch_raw_if_missing()
     users_path = users or raw_file(raw_dir(), "users")
-    transactions_path = transactions or raw_file(raw_dir(), "transactions")
+    # the raw transactions, plus the orders pushed since (`delivery-fs push-orders`), each id once
+    transactions_path = transactions or with_pushed(raw_file(raw_dir(), "transactions"), raw_dir())
     console.print(f"reading {users_path} and {transactions_path}")
     build = _feature_builder(engine)
     result = build(users_path, transactions_path, out or features_dir(), force=force)
+    ledger_rows = serving_tables_after(result)
     published = out is None and publish_features()
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
         console.print(f"{verb}: {name} ({rows:,} rows)")
+    if ledger_rows is not None:
+        console.print(f"wrote: user_order_ledger ({ledger_rows:,} rows, serving only)")
     console.print(f"data complete up to {result.horizon.isoformat()}")
     if published:
         console.print(f"published the feature tables to {data_location()}/features")
+
+
+def serving_tables_after(result) -> int | None:
+    """The serving ledger, derived from the tables just built (or missing after a skipped build)."""
+    from feature_repo.pipeline.ledger_table import write_ledger_table
+    from feature_repo.tables import USER_ORDER_LEDGER
+
+    if result.skipped and (result.directory / USER_ORDER_LEDGER.file_name).exists():
+        return None
+    return write_ledger_table(result.directory)
 
 
 def _feature_builder(engine: str):

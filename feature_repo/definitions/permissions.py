@@ -90,15 +90,15 @@ def permissions_for(objects: dict[str, object]) -> list[Permission]:
     services = {n: o for n, o in objects.items() if isinstance(o, FeatureService)}
     personal_views = sorted(n for n, v in views.items() if carries_personal_data(v.tags))
     other_views = sorted(n for n in views if n not in personal_views)
-    served_views = sorted(
-        {
-            p.name
-            for s in SERVED_SERVICES
-            if s in services
-            for p in services[s].feature_view_projections
-        }
-        & set(other_views)
-    )
+    served = {
+        p.name
+        for s in SERVED_SERVICES
+        if s in services
+        for p in services[s].feature_view_projections
+    }
+    # a serving-only view (the order ledger) is read by serving code for the view it serves
+    served |= {n for n, v in views.items() if v.tags.get("serves") in served}
+    served_views = sorted(served & set(other_views))
     personal_services = sorted(n for n, s in services.items() if _service_is_personal(s, views))
     other_services = sorted(n for n in services if n not in personal_services)
 

@@ -8,13 +8,19 @@ SparkSources over the same Parquet files for the ``spark`` profile. The tables t
 (name, description) are declared in ``feature_repo.tables``.
 """
 
-from feast import Field, FileSource, RequestSource
+from feast import Field, FileSource, PushSource, RequestSource
 from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
 from feast.types import Float64, UnixTimestamp
 
 from feature_repo.paths import feature_table_location, s3_endpoint_override
 from feature_repo.profiles import source_kind
-from feature_repo.tables import TRANSACTION_FEATURES, USER_ORDER_STATS, USER_PROFILE, FeatureTable
+from feature_repo.tables import (
+    TRANSACTION_FEATURES,
+    USER_ORDER_LEDGER,
+    USER_ORDER_STATS,
+    USER_PROFILE,
+    FeatureTable,
+)
 
 
 def _feature_table_source(table: FeatureTable) -> FileSource | SparkSource:
@@ -38,6 +44,14 @@ def _feature_table_source(table: FeatureTable) -> FileSource | SparkSource:
 user_profile_source = _feature_table_source(USER_PROFILE)
 user_order_stats_source = _feature_table_source(USER_ORDER_STATS)
 transaction_features_source = _feature_table_source(TRANSACTION_FEATURES)
+user_order_ledger_source = _feature_table_source(USER_ORDER_LEDGER)
+# Orders pushed as they happen (`delivery-fs push-orders`) update the ledger online through this
+# source; its batch source is the ledger the pipeline builds, which `feast materialize` loads.
+user_order_ledger_push = PushSource(
+    name="user_order_ledger_push",
+    batch_source=user_order_ledger_source,
+    description="Each user's order ledger, pushed when an order is placed.",
+)
 
 request_time_source = RequestSource(
     name="request_time_source",

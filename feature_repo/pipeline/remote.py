@@ -13,7 +13,7 @@ from feature_repo import raw_format as tf
 from feature_repo.paths import data_location, data_on_s3, features_dir, raw_dir
 from feature_repo.pipeline.build import MANIFEST_NAME as FEATURES_MANIFEST
 from feature_repo.pipeline.write_raw import MANIFEST_NAME as RAW_MANIFEST
-from feature_repo.tables import FEATURE_TABLES
+from feature_repo.tables import ALL_TABLES
 
 RAW_FILES = tuple(f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet"))
 
@@ -48,7 +48,7 @@ def publish_features() -> bool:
         return False
     from feature_repo.storage.s3 import publish_files
 
-    names = [table.file_name for table in FEATURE_TABLES]
+    names = [table.file_name for table in ALL_TABLES]
     return publish_files(features_dir(), names, FEATURES_MANIFEST, _location("features"))
 
 

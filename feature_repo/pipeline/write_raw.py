@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from feature_repo import raw_format as tf
 from feature_repo.pipeline.atomic_files import read_json, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint
 from feature_repo.pipeline.generate import generate_parts
+from feature_repo.pipeline.pushed_orders import pushed_dir
 from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 
 MANIFEST_NAME = "_generated.json"
+HELD_OUT_NAME = "held_out_transactions.parquet"  # orders after --hold-out-after, for `replay`
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,40 @@ def _typed_for_parquet(table: str, frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(typed, preserve_index=False)
 
 
-def _write_parts(staging: Path, seed: int, scale: float) -> dict[str, int]:
-    """Generate part by part, appending each part to the CSV and Parquet files of both tables."""
-    counts = {tf.USERS: 0, tf.TRANSACTIONS: 0}
+def _held_out(frame: pd.DataFrame, after: pd.Timestamp | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The transactions kept in the raw files, and those placed after ``after`` (held out)."""
+    if after is None:
+        return frame, frame.iloc[:0]
+    placed = pd.to_datetime(frame["transaction_date"], format=tf.TRANSACTION_DATE_FORMAT, utc=True)
+    late = (placed > after).to_numpy()
+    return frame[~late], frame[late]
+
+
+def _registered_by(users: pd.DataFrame, after: pd.Timestamp | None) -> pd.DataFrame:
+    """The users registered by ``after`` (the raw files then end there; later ones are unknown)."""
+    if after is None:
+        return users
+    registered = pd.to_datetime(users["registration_date"], format=tf.DATE_FORMAT, utc=True)
+    return users[(registered <= after).to_numpy()]
+
+
+def _write_parts(
+    staging: Path, seed: int, scale: float, hold_out_after: pd.Timestamp | None = None
+) -> dict[str, int]:
+    """Generate part by part, appending each part to the CSV and Parquet files of both tables
+    (and the transactions after ``hold_out_after`` to the held-out file instead)."""
+    counts = {tf.USERS: 0, tf.TRANSACTIONS: 0, HELD_OUT_NAME: 0}
     writers: dict[str, pq.ParquetWriter] = {}
     try:
         for part in generate_parts(seed=seed, scale=scale):
-            frames = {tf.USERS: part.users, tf.TRANSACTIONS: part.transactions}
+            kept, held = _held_out(part.transactions, hold_out_after)
+            if len(held):
+                table = _typed_for_parquet(tf.TRANSACTIONS, held)
+                if HELD_OUT_NAME not in writers:
+                    writers[HELD_OUT_NAME] = pq.ParquetWriter(staging / HELD_OUT_NAME, table.schema)
+                writers[HELD_OUT_NAME].write_table(table.cast(writers[HELD_OUT_NAME].schema))
+                counts[HELD_OUT_NAME] += len(held)
+            frames = {tf.USERS: _registered_by(part.users, hold_out_after), tf.TRANSACTIONS: kept}
             for name, frame in frames.items():
                 with (staging / f"{name}.csv").open("a", newline="") as handle:
                     frame.to_csv(handle, index=False, header=counts[name] == 0)
@@ -61,7 +91,11 @@ def _write_parts(staging: Path, seed: int, scale: float) -> dict[str, int]:
 
 
 def generate_raw_files(
-    directory: Path, seed: int, scale: float, force: bool = False
+    directory: Path,
+    seed: int,
+    scale: float,
+    force: bool = False,
+    hold_out_after: pd.Timestamp | None = None,
 ) -> GenerateResult:
     """Write users and transactions (CSV and Parquet) unless the same seed and scale are already there.
 
@@ -73,6 +107,7 @@ def generate_raw_files(
         "seed": seed,
         "scale": scale,
         "generator": code_fingerprint([Path(__file__).parent], [Path(tf.__file__)]),
+        "hold_out_after": None if hold_out_after is None else hold_out_after.isoformat(),
     }
     names = [f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet")]
     previous = read_json(manifest_path)
@@ -87,11 +122,16 @@ def generate_raw_files(
     with build_lock(directory):
         remove_leftovers(directory)
         with staging_directory(directory) as staging:
-            counts = _write_parts(staging, seed, scale)
+            counts = _write_parts(staging, seed, scale, hold_out_after)
+            (directory / HELD_OUT_NAME).unlink(missing_ok=True)  # a previous run's
+            shutil.rmtree(pushed_dir(directory), ignore_errors=True)  # orders pushed onto old data
+            if counts[HELD_OUT_NAME]:
+                names.append(HELD_OUT_NAME)
             manifest = {
                 **wanted,
                 "users": counts[tf.USERS],
                 "transactions": counts[tf.TRANSACTIONS],
+                "held_out_transactions": counts[HELD_OUT_NAME],
             }
             write_json(staging / MANIFEST_NAME, manifest)
             publish(staging, directory, names, MANIFEST_NAME)

@@ -75,6 +75,25 @@ async def authorized_caller(
     Raises HTTP 401 for a missing or invalid token, 403 naming the resource and the roles it needs.
     """
     store = store or _store()
+    return await _permitted_caller(
+        request, store, lambda: resources_read_by(store, service_name), AuthzedAction.READ_ONLINE
+    )
+
+
+async def writer_caller(request: Request, view_names: list[str]) -> User | None:
+    """The validated caller, once it may write the views ``view_names`` online (``admin``)."""
+    store = _store()
+    return await _permitted_caller(
+        request,
+        store,
+        lambda: [store.get_feature_view(n, allow_registry_cache=True) for n in view_names],
+        AuthzedAction.WRITE_ONLINE,
+    )
+
+
+async def _permitted_caller(
+    request: Request, store: FeatureStore, resources, action
+) -> User | None:
     parser = _token_parser(store)
     if parser is None:
         return None
@@ -94,8 +113,8 @@ async def authorized_caller(
         enforce_policy(
             permissions=store.list_permissions(allow_cache=True),
             user=user,
-            resources=resources_read_by(store, service_name),
-            actions=[AuthzedAction.READ_ONLINE],
+            resources=resources(),
+            actions=[action],
         )
     except FeastPermissionError as error:
         raise HTTPException(403, f"{user.username} (roles {user.roles}): {error}") from error

@@ -29,6 +29,7 @@ from feature_repo.serving.errors import (
     InvalidEntityError,
     MissingRequestDataError,
 )
+from feature_repo.serving.ledger_reads import ledger_read_plan, served_from_ledger
 from feature_repo.serving.on_demand import on_demand_values
 from feature_repo.serving.plan import ServicePlan, resolve_feature_view, service_plan
 from feature_repo.serving.store_readers import store_reader
@@ -67,11 +68,13 @@ class OnlineFeatureReader:
         self.store = store
         self.service_name = service_name or ", ".join(feature_refs)
         self.plan: ServicePlan = service_plan(store, service_name, feature_refs)
+        # what is read: the plan's views, those served from a ledger swapped for the ledger
+        self._read_plan, self._from_ledger = ledger_read_plan(store, self.plan)
         self._encoders = [
-            EntityKeyEncoder(v.join_keys, self.plan.join_keys) for v in self.plan.views
+            EntityKeyEncoder(v.join_keys, self.plan.join_keys) for v in self._read_plan.views
         ]
         with online_store_errors(store, UNREACHABLE_HINT):
-            self._reader = store_reader(store, self.plan)
+            self._reader = store_reader(store, self._read_plan)
 
     def read(
         self, entity_rows: Sequence[Mapping[str, Any]], now: datetime | None = None
@@ -129,12 +132,16 @@ class OnlineFeatureReader:
             with online_store_errors(self.store, UNREACHABLE_HINT):
                 raise
         values: dict[str, Sequence[FeatureValue]] = {}
-        for view, view_rows in zip(self.plan.views, stored, strict=True):
+        for index, (view, view_rows) in enumerate(zip(self.plan.views, stored, strict=True)):
             width = len(view.features)
-            served = []
-            for row in view_rows:
-                one = served_row(*(row or (None, None)), view.ttl, now)
-                served.append([one] * width if isinstance(one, FeatureValue) else one)
+            if index in self._from_ledger:
+                ledger = self._read_plan.views[index]
+                rows_served = served_from_ledger(view_rows, ledger, view, now)
+            else:
+                rows_served = [served_row(*(r or (None, None)), view.ttl, now) for r in view_rows]
+            served = [
+                [one] * width if isinstance(one, FeatureValue) else one for one in rows_served
+            ]
             values.update(zip(view.features, zip(*served, strict=True), strict=True))
         return values
 

@@ -120,6 +120,11 @@ def _view_plans(store: FeatureStore, view_features: dict[str, tuple[str, ...]]):
     )
 
 
+def view_plan_of(store: FeatureStore, name: str, features: tuple[str, ...]) -> ViewPlan:
+    """The plan of one view read for ``features``."""
+    return _view_plans(store, {name: features})[0]
+
+
 def resolve_feature_view(store: FeatureStore, name: str):
     """A view by name, or a pinned version of it (``view@vN``)."""
     try:

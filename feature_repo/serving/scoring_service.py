@@ -8,7 +8,8 @@ model read, their statuses and a coupon-offer score. The score is a stand-in for
 a fixed logistic formula, documented here so that tests can compute it independently.
 An unknown user is scored with ``DEFAULT_SCORE`` and ``known_user: false``.
 ``POST /get-online-features`` serves any feature service in the JSON shape of Feast's feature
-server, through the same lean reader (``feature_server_route``).
+server, through the same lean reader (``feature_server_route``). ``POST /push-orders`` pushes new
+orders (``push_route``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from feature_repo.serving.checkout import CheckoutFeatures, checkout_reader, fea
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
 from feature_repo.serving.feature_server_route import router as feature_server_router
 from feature_repo.serving.online_features import freeze_long_lived_objects
+from feature_repo.serving.push_route import router as push_router
 
 DEFAULT_SCORE = 0.5  # a user the store knows nothing about
 
@@ -68,6 +70,7 @@ async def _lifespan(app: FastAPI):
 
 app = FastAPI(title="Checkout scoring (example)", lifespan=_lifespan)
 app.include_router(feature_server_router)  # POST /get-online-features, Feast's JSON shape
+app.include_router(push_router)  # POST /push-orders: new orders, visible online at once
 
 
 @app.post("/score/checkout", response_model=CheckoutScore, dependencies=[Depends(checkout_caller)])

@@ -1,0 +1,154 @@
+"""Orders applied to users' ledgers (pure: no I/O): which are new, duplicate or late, the ledgers
+after them, and the rows they change online.
+
+Rules, per user, orders taken by instant then id:
+- an order whose ``transaction_id`` the ledger holds, or that came earlier in the batch, is a
+  duplicate and counts once;
+- an order ranked before the ledger's latest order (instant, then id) is late: the ledger cannot
+  insert it without rewriting the later orders' features, so it is left to the next batch build
+  (it is appended offline like every checked order);
+- an order of a user without a ledger (not registered in the online store), or placed before the
+  user's registration, is rejected.
+Each applied order gets its ``transaction_features`` row from the shared transform, seeing the
+user's previous order and lifetime count from the ledger; the user gets a ``user_order_stats`` row
+as of their latest applied order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from feature_repo.push.orders import PushedOrder
+from feature_repo.push.results import OrderResult, OrderStatus
+from feature_repo.transforms.ledger_windows import OrderLedger, order_from_row, order_stats_at
+from feature_repo.transforms.transaction_features import transaction_features_table
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LATE_REASON = "it reaches the online store with the next batch build"
+
+
+@dataclass
+class UserChange:
+    """One user's ledger before and after the applied orders, and the rows those orders change."""
+
+    user_id: int
+    before: OrderLedger
+    after: OrderLedger
+    applied: list[PushedOrder] = field(default_factory=list)
+
+    def order_stats(self) -> dict:
+        """The ``user_order_stats`` values at the latest applied order."""
+        return order_stats_at(self.after, self.after.last_order_at_us)
+
+
+@dataclass
+class AppliedBatch:
+    results: list[OrderResult]
+    changes: list[UserChange]
+
+
+def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | None]) -> AppliedBatch:
+    """Apply checked orders to the ledgers of their users (``None``: unknown user)."""
+    results, changes = [], []
+    by_user: dict[int, list[PushedOrder]] = {}
+    for order in orders:
+        by_user.setdefault(order.user_id, []).append(order)
+    for user_id, mine in by_user.items():
+        ledger = ledgers.get(user_id)
+        if ledger is None:
+            results += [
+                _result(o, OrderStatus.REJECTED, f"user_id: unknown user {user_id} (not in the online store)")
+                for o in mine
+            ]  # fmt: skip
+            continue
+        change = UserChange(user_id, ledger, ledger)
+        seen: set[int] = set()
+        for order in sorted(mine, key=lambda o: (o.transaction_date, o.transaction_id)):
+            entry = order_from_row(order)
+            registered = change.after.registered_at_us
+            if registered is not None and entry.instant_us < registered:
+                results.append(
+                    _result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({_instant(registered):%Y-%m-%d})")
+                )  # fmt: skip
+            elif order.transaction_id in seen or change.after.knows(order.transaction_id):
+                results.append(
+                    _result(order, OrderStatus.DUPLICATE, "transaction_id already pushed or built")
+                )
+            elif change.after.latest_rank is not None and entry.rank <= change.after.latest_rank:
+                latest = _instant(change.after.last_order_at_us)
+                results.append(
+                    _result(order, OrderStatus.LATE, f"late: placed before the user's latest online order ({latest:%Y-%m-%d %H:%M:%S}); {LATE_REASON}")
+                )  # fmt: skip
+            else:
+                change.after = change.after.with_order(entry)
+                change.applied.append(order)
+                results.append(_result(order, OrderStatus.APPLIED))
+            seen.add(order.transaction_id)
+        if change.applied:
+            changes.append(change)
+    return AppliedBatch(sorted(results, key=lambda r: r.index), changes)
+
+
+def transaction_rows(changes: list[UserChange]) -> pd.DataFrame:
+    """The ``transaction_features`` rows of the applied orders, from the shared transform.
+
+    Each user's previous order (the ledger's latest before the batch) is handed to the transform as
+    context, so ``hours_since_previous_order`` sees it; ``user_order_number`` then counts from the
+    lifetime orders before the batch."""
+    rows, registrations, offsets = [], {}, {}
+    for change in changes:
+        registrations[change.user_id] = _instant(change.before.registered_at_us or 0)
+        offsets[change.user_id] = change.before.lifetime_order_count
+        if change.before.orders:
+            previous = change.before.orders[-1]
+            offsets[change.user_id] -= 1
+            rows.append(
+                {
+                    "transaction_id": -1, "user_id": change.user_id,
+                    "amount": previous.amount_cents / 100, "shipping_costs": 0.0,
+                    "discount_coupon": 0, "discount_coupon_amount": 0, "payment_method": "",
+                    "transaction_date": _instant(previous.instant_us), "delivery_type": "",
+                }
+            )  # fmt: skip
+        rows += [_order_row(order) for order in change.applied]
+    transactions = pd.DataFrame(rows)
+    transactions["transaction_date"] = pd.to_datetime(transactions["transaction_date"], utc=True)
+    users = pd.DataFrame(
+        {"user_id": list(registrations), "registration_date": pd.to_datetime(list(registrations.values()), utc=True)}
+    )  # fmt: skip
+    table = transaction_features_table(users, transactions)
+    table = table[table["transaction_id"] != -1].reset_index(drop=True)
+    table["user_order_number"] += table["user_id"].map(offsets)
+    return table
+
+
+def _order_row(order: PushedOrder) -> dict:
+    return {
+        "transaction_id": order.transaction_id, "user_id": order.user_id, "amount": order.amount,
+        "shipping_costs": order.shipping_costs, "discount_coupon": order.discount_coupon,
+        "discount_coupon_amount": order.discount_coupon_amount,
+        "payment_method": order.payment_method, "transaction_date": order.transaction_date,
+        "delivery_type": order.delivery_type,
+    }  # fmt: skip
+
+
+def write_instant(change: UserChange, stored: datetime | None) -> datetime:
+    """The event time of the user's rows written for this change: the latest applied order, or just
+    after the stored row's (a store keeps a row only if it is newer than the one it holds)."""
+    latest = _instant(change.after.last_order_at_us)
+    if stored is not None and latest <= stored:
+        return stored + timedelta(microseconds=1)
+    return latest
+
+
+def _result(order: PushedOrder, status: OrderStatus, reason: str = "") -> OrderResult:
+    return OrderResult(
+        order.index, order.location, order.transaction_id, order.user_id, status, reason
+    )
+
+
+def _instant(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)

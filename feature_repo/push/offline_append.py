@@ -1,0 +1,41 @@
+"""The pushed-orders dataset: every checked push batch appended, in the raw transactions' columns
+and types, as one Parquet file under ``<raw>/pushed_transactions/`` (written beside its target
+and renamed into place: a reader sees a whole batch or none). ``build-features`` reads the raw
+transactions and these files (``pipeline.pushed_orders``), a ``transaction_id`` counting once, so
+the next batch build and load give the values the push gave online.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from feature_repo import raw_format as tf
+from feature_repo.atomic_files import write_files_atomically
+from feature_repo.pipeline.pushed_orders import SCHEMA, pushed_dir
+from feature_repo.push.orders import PushedOrder
+
+
+def append_pushed(raw: Path, orders: list[PushedOrder]) -> Path | None:
+    """Append ``orders`` as one new batch file; returns it (``None`` when there is nothing)."""
+    if not orders:
+        return None
+    frame = pd.DataFrame(
+        {
+            column: [
+                getattr(o, column).tz_convert(None) if column == "transaction_date" else getattr(o, column)
+                for o in orders
+            ]
+            for column in tf.TRANSACTION_COLUMNS
+        }
+    )  # fmt: skip
+    table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    target = pushed_dir(raw) / f"batch-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
+    write_files_atomically({target: lambda path: pq.write_table(table, path)})
+    return target

@@ -1,0 +1,157 @@
+"""Pushed orders, parsed and checked one by one: a bad order becomes a rejection naming its field
+and location, and the others proceed.
+
+Orders are the tutorial's transaction rows (``raw_format.TRANSACTION_COLUMNS``), given as JSON
+lines, CSV with the tutorial's header, or JSON objects. ``transaction_date`` is ISO-8601; a naive
+time is UTC. An order more than ``FUTURE_TOLERANCE`` after the push instant is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from feature_repo import raw_format as tf
+from feature_repo.push.results import OrderResult, OrderStatus
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+NON_NEGATIVE = ("amount", "shipping_costs", "discount_coupon_amount")
+
+
+@dataclass(frozen=True)
+class PushedOrder:
+    """One checked order: the tutorial's columns, typed (``transaction_date`` aware UTC)."""
+
+    index: int
+    location: str
+    transaction_id: int
+    user_id: int
+    amount: float
+    shipping_costs: float
+    discount_coupon: int
+    discount_coupon_amount: int
+    payment_method: str
+    transaction_date: pd.Timestamp
+    delivery_type: str
+
+
+class OrderProblem(ValueError):
+    """One field of one order is bad."""
+
+
+def records_from_text(text: str) -> tuple[list[dict[str, Any] | str], str]:
+    """Records of a JSON-lines or CSV document, and how lines are counted ("line" numbers).
+
+    A record that is not a JSON object is kept as its text, to be rejected with its line."""
+    lines = [line for line in text.splitlines()]
+    first = next((line for line in lines if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        records: list[dict[str, Any] | str] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                value = line
+            records.append(value if isinstance(value, dict) else line)
+        return records, "json"
+    return list(csv.DictReader(io.StringIO(text))), "csv"
+
+
+def location_of(index: int, kind: str) -> str:
+    if kind == "csv":
+        return f"line {index + 2}"  # the header is line 1
+    if kind == "json":
+        return f"line {index + 1}"
+    return f"order {index}"
+
+
+def checked_orders(
+    records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime
+) -> tuple[list[PushedOrder], list[OrderResult]]:
+    """The good orders, and a rejection for each bad one (field and location named)."""
+    good, rejected = [], []
+    for index, record in enumerate(records):
+        location = location_of(index, kind)
+        try:
+            good.append(_checked(record, index, location, now))
+        except OrderProblem as problem:
+            ids = record if isinstance(record, Mapping) else {}
+            rejected.append(
+                OrderResult(
+                    index, location, _int_or_none(ids.get("transaction_id")),
+                    _int_or_none(ids.get("user_id")), OrderStatus.REJECTED, str(problem),
+                )
+            )  # fmt: skip
+    return good, rejected
+
+
+def _checked(record: Mapping[str, Any] | str, index: int, location: str, now: datetime):
+    if not isinstance(record, Mapping):
+        raise OrderProblem(f"not a JSON object with the tutorial's columns: {str(record)[:60]!r}")
+    missing = [c for c in tf.TRANSACTION_COLUMNS if _blank(record.get(c))]
+    if missing:
+        raise OrderProblem(f"missing field(s) {missing}")
+    extra = sorted(set(record) - set(tf.TRANSACTION_COLUMNS))
+    if extra:
+        raise OrderProblem(f"unexpected field(s) {extra}; expected {list(tf.TRANSACTION_COLUMNS)}")
+    values = {column: _typed(column, kind, record[column]) for column, kind in tf.TRANSACTION_COLUMNS.items()}  # fmt: skip
+    for column in NON_NEGATIVE:
+        if values[column] < 0:
+            raise OrderProblem(f"{column}: {record[column]!r} is negative")
+    if values["discount_coupon"] not in (0, 1):
+        raise OrderProblem(f"discount_coupon: {record['discount_coupon']!r} must be 0 or 1")
+    if values["transaction_date"] > pd.Timestamp(now) + FUTURE_TOLERANCE:
+        raise OrderProblem(
+            f"transaction_date: {record['transaction_date']!r} is more than "
+            f"{FUTURE_TOLERANCE.seconds // 60} minutes after now ({now:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+    return PushedOrder(index=index, location=location, **values)
+
+
+def _typed(column: str, kind: str, value: Any) -> Any:
+    try:
+        if kind == "int":
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, bool) or not float(number).is_integer():
+                raise ValueError
+            return int(number)
+        if kind == "float":
+            number = float(value)
+            if not math.isfinite(number) or isinstance(value, bool):
+                raise ValueError
+            return number
+        if kind == "str":
+            return str(value).strip()
+        if not isinstance(value, str):
+            raise ValueError
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+        return stamp.as_unit("us")
+    except (ValueError, TypeError, OverflowError):
+        expected = {
+            "int": "a whole number",
+            "float": "a number",
+            "datetime": "an ISO-8601 date-time",
+        }
+        raise OrderProblem(f"{column}: {value!r} is not {expected.get(kind, kind)}") from None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,112 @@
+"""A push, end to end: check the orders, read the affected users' ledgers (one round trip per part
+of the batch), apply the orders, append them offline, then write the rows online.
+
+Per part of ``PART_ORDERS`` orders (whole users): the ledgers are read with the online store's ``online_read`` (one round trip); the
+checked orders that are not rejected are appended to the pushed-orders dataset first; then the
+``transaction_features`` rows, the ``user_order_stats`` rows and last the ledgers are written. The
+ledger is the record of what was applied: if the online store fails, the part's orders are reported
+``failed`` (with the store's message, naming its endpoint) and nothing else is tried; pushing them
+again applies each once (an id in the ledger is a duplicate; the offline copy counts once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from feast import FeatureStore
+
+from feature_repo.online.errors import OnlineStoreError
+from feature_repo.online.translation import online_store_errors
+from feature_repo.paths import raw_dir
+from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
+from feature_repo.push.offline_append import append_pushed
+from feature_repo.push.online_writes import read_view_rows, write_view_rows
+from feature_repo.push.orders import PushedOrder, checked_orders
+from feature_repo.push.results import OrderResult, OrderStatus
+from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
+
+LEDGER_VIEW = "user_order_ledger"
+WRITTEN_VIEWS = ("transaction_features", "user_order_stats", LEDGER_VIEW)  # in this order
+PART_ORDERS = 2_000
+RETRY_HINT = "Push the failed orders again once it is reachable: each is applied once."
+
+
+class OrderPusher:
+    """Pushes orders into one feature store."""
+
+    def __init__(self, store: FeatureStore, raw: Path | None = None) -> None:
+        self.store = store
+        self.raw = raw or raw_dir()
+
+    def push(
+        self, records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime | None = None
+    ) -> list[OrderResult]:
+        """One result per record, in order; the online store's failure marks a part ``failed``."""
+        now = now or datetime.now(UTC)
+        good, results = checked_orders(records, kind, now)
+        for part in _parts(good):
+            try:
+                results += self._push_part(part)
+            except OnlineStoreError as error:
+                results += [
+                    OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
+                    for o in part
+                ]  # fmt: skip
+        return sorted(results, key=lambda r: r.index)
+
+    def _push_part(self, orders: list[PushedOrder]) -> list[OrderResult]:
+        users = list(dict.fromkeys(o.user_id for o in orders))
+        with online_store_errors(self.store, RETRY_HINT):
+            found = read_view_rows(self.store, LEDGER_VIEW, [{"user_id": u} for u in users])
+        ledgers, stored_times = {}, {}
+        for user_id, (event_time, values) in zip(users, found, strict=True):
+            ledgers[user_id] = None if values is None else ledger_from_columns(values)
+            stored_times[user_id] = event_time
+        batch = apply_orders(orders, ledgers)
+        kept = {r.index for r in batch.results if r.status is not OrderStatus.REJECTED}
+        append_pushed(self.raw, [o for o in orders if o.index in kept])
+        with online_store_errors(self.store, RETRY_HINT):
+            self._write(batch, stored_times)
+        return batch.results
+
+    def _write(self, batch: AppliedBatch, stored_times: dict[int, datetime | None]) -> None:
+        if not batch.changes:
+            return
+        keys = [{"user_id": c.user_id} for c in batch.changes]
+        times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
+        orders = transaction_rows(batch.changes)
+        write_view_rows(
+            self.store, "transaction_features",
+            [{"transaction_id": int(i)} for i in orders["transaction_id"]],
+            orders.to_dict("records"), [t.to_pydatetime() for t in orders["event_timestamp"]],
+        )  # fmt: skip
+        write_view_rows(
+            self.store, "user_order_stats", keys, [_stats_row(c.order_stats()) for c in batch.changes], times
+        )  # fmt: skip
+        write_view_rows(
+            self.store, LEDGER_VIEW, keys, [ledger_columns(c.after) for c in batch.changes], times
+        )
+
+
+def _stats_row(values: dict) -> dict:
+    row = dict(values)
+    last = row.pop("last_order_at_us")
+    row["last_order_at"] = None if last is None else datetime.fromtimestamp(last / 1e6, tz=UTC)
+    return row
+
+
+def _parts(orders: list[PushedOrder]) -> list[list[PushedOrder]]:
+    """Parts of about ``PART_ORDERS`` orders, a user's orders never split between parts."""
+    by_user: dict[int, list[PushedOrder]] = {}
+    for order in orders:
+        by_user.setdefault(order.user_id, []).append(order)
+    parts, current = [], []
+    for mine in by_user.values():
+        current += mine
+        if len(current) >= PART_ORDERS:
+            parts.append(current)
+            current = []
+    return parts + ([current] if current else [])

@@ -1,0 +1,227 @@
+"""A user's order ledger (the orders of the longest window, plus what windows cannot give) and the
+``user_order_stats`` row it implies at any instant: the serving twin of ``order_stats``.
+
+The ledger holds every order of the user placed less than ``LEDGER_DAYS`` before their latest
+order, as parallel columns (instants in Unix microseconds, money in integer cents), with the
+lifetime order count, the latest order instant and the registration instant. At an instant ``t``
+no earlier than the latest order, the windows follow the batch rule exactly: an order at ``s``
+counts in a window of ``W`` days while ``s <= t < s + W``; money is summed in cents; means and
+rates are missing without orders; the top type has the most orders, ties alphabetical. The row
+also carries the instant the batch table's row in force at ``t`` starts (registration, the last
+order or the last exit from a window), so the caller applies the view's TTL as the offline join does.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
+
+from feature_repo.transforms.order_stats import CENTS, MONEY_DECIMALS, WINDOW_DAYS
+
+MICROS_PER_DAY = 86_400 * 1_000_000
+LEDGER_DAYS = max(WINDOW_DAYS)
+ORDER_COLUMNS = (
+    "transaction_ids",
+    "order_instants_us",
+    "amounts_cents",
+    "shipping_costs_cents",
+    "coupon_flags",
+    "coupon_amounts",
+    "delivery_types",
+)
+
+
+class Order(NamedTuple):
+    """One order as the ledger keeps it (a named tuple: ledgers of every pushed user are built)."""
+
+    transaction_id: int
+    instant_us: int
+    amount_cents: int
+    shipping_costs_cents: int
+    coupon_flag: int
+    coupon_amount: int
+    delivery_type: str
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Orders are ranked by instant, then id (the batch's rule for same-instant orders)."""
+        return (self.instant_us, self.transaction_id)
+
+
+@dataclass(frozen=True)
+class OrderLedger:
+    """A user's recent orders (sorted by rank) and lifetime facts; instants in Unix microseconds."""
+
+    registered_at_us: int | None
+    orders: tuple[Order, ...] = ()
+    lifetime_order_count: int = 0
+    last_order_at_us: int | None = None
+
+    @property
+    def latest_rank(self) -> tuple[int, int] | None:
+        return self.orders[-1].rank if self.orders else None
+
+    def knows(self, transaction_id: int) -> bool:
+        return any(order.transaction_id == transaction_id for order in self.orders)
+
+    def with_order(self, order: Order) -> OrderLedger:
+        """The ledger after a new order ranked after every order it holds (older ones are late)."""
+        latest = self.latest_rank
+        if latest is not None and order.rank <= latest:
+            raise ValueError(f"order {order.transaction_id} is not newer than the ledger's latest")
+        return replace(
+            self,
+            orders=trimmed((*self.orders, order)),
+            lifetime_order_count=self.lifetime_order_count + 1,
+            last_order_at_us=order.instant_us,
+        )
+
+
+def trimmed(orders: Iterable[Order]) -> tuple[Order, ...]:
+    """The orders that can still count at or after the latest one: less than ``LEDGER_DAYS`` older."""
+    ranked = sorted(orders, key=lambda order: order.rank)
+    if not ranked:
+        return ()
+    since = ranked[-1].instant_us - LEDGER_DAYS * MICROS_PER_DAY
+    return tuple(order for order in ranked if order.instant_us > since)
+
+
+def cents(amount: float) -> int:
+    """Money in integer cents, rounded as the batch pipeline rounds it."""
+    return round(amount * CENTS)
+
+
+def ledger_columns(ledger: OrderLedger) -> dict[str, Any]:
+    """The ledger as the view's fields (parallel lists and scalars)."""
+    orders = ledger.orders
+    return {
+        "transaction_ids": [o.transaction_id for o in orders],
+        "order_instants_us": [o.instant_us for o in orders],
+        "amounts_cents": [o.amount_cents for o in orders],
+        "shipping_costs_cents": [o.shipping_costs_cents for o in orders],
+        "coupon_flags": [o.coupon_flag for o in orders],
+        "coupon_amounts": [o.coupon_amount for o in orders],
+        "delivery_types": [o.delivery_type for o in orders],
+        "lifetime_order_count": ledger.lifetime_order_count,
+        "last_order_at_us": ledger.last_order_at_us,
+        "registered_at_us": ledger.registered_at_us,
+    }
+
+
+def ledger_from_columns(values: Mapping[str, Any]) -> OrderLedger:
+    """The ledger from the view's fields (missing lists are empty)."""
+    columns = [values.get(name) or [] for name in ORDER_COLUMNS]
+    orders = tuple(
+        Order(int(i), int(s), int(a), int(c), int(f), int(d), str(t))
+        for i, s, a, c, f, d, t in zip(*columns, strict=True)
+    )
+    last = values.get("last_order_at_us")
+    registered = values.get("registered_at_us")
+    return OrderLedger(
+        registered_at_us=None if registered is None else int(registered),
+        orders=orders,
+        lifetime_order_count=int(values.get("lifetime_order_count") or 0),
+        last_order_at_us=None if last is None else int(last),
+    )
+
+
+def _window_values(columns: Mapping[str, Any], first: int, days: int) -> dict[str, Any]:
+    """The window's values from the orders at ``first`` and after (the columns are sorted)."""
+    count = len(columns["order_instants_us"]) - first
+    spend = round(sum(columns["amounts_cents"][first:]) / CENTS, MONEY_DECIMALS)
+    coupons = sum(columns["coupon_flags"][first:])
+    types = Counter(columns["delivery_types"][first:])
+    top = min(types.items(), key=lambda kv: (-kv[1], kv[0]))[0] if types else None
+    return {
+        f"order_count_{days}d": count,
+        f"spend_sum_{days}d": spend,
+        f"spend_mean_{days}d": spend / count if count else math.nan,
+        f"shipping_costs_sum_{days}d": round(
+            sum(columns["shipping_costs_cents"][first:]) / CENTS, MONEY_DECIMALS
+        ),
+        f"coupon_count_{days}d": coupons,
+        f"coupon_rate_{days}d": coupons / count if count else math.nan,
+        f"discount_amount_sum_{days}d": sum(columns["coupon_amounts"][first:]),
+        f"top_delivery_type_{days}d": top,
+    }
+
+
+def row_start_us(columns: Mapping[str, Any], at_us: int) -> int | None:
+    """When the batch row in force at ``at_us`` starts: the latest of registration, the last order
+    and the last exit of an order from a window, up to ``at_us``."""
+    instants = columns["order_instants_us"]
+    changes = [columns["registered_at_us"], columns["last_order_at_us"]]
+    for days in WINDOW_DAYS:
+        width = days * MICROS_PER_DAY
+        exited = bisect_right(instants, at_us - width)  # orders with s + W <= at
+        if exited:
+            changes.append(instants[exited - 1] + width)
+    known = [change for change in changes if change is not None and change <= at_us]
+    return max(known) if known else None
+
+
+def order_stats_at(ledger: OrderLedger | Mapping[str, Any], at_us: int) -> dict[str, Any] | None:
+    """The ``user_order_stats`` values at ``at_us`` (by feature name), plus ``row_start_us``;
+    ``None`` before registration. ``at_us`` must not precede the ledger's latest order.
+
+    ``ledger``: an ``OrderLedger``, or its columns (``ledger_columns``; the lean reader's form)."""
+    columns = ledger_columns(ledger) if isinstance(ledger, OrderLedger) else ledger
+    last = columns["last_order_at_us"]
+    if last is not None and at_us < last:
+        raise ValueError("the ledger cannot tell the windows before its latest order")
+    start = row_start_us(columns, at_us)
+    if start is None:
+        return None
+    values: dict[str, Any] = {}
+    instants = columns["order_instants_us"]
+    for days in WINDOW_DAYS:
+        first = bisect_right(instants, at_us - days * MICROS_PER_DAY)  # s > at - W
+        values.update(_window_values(columns, first, days))
+    values["last_order_at_us"] = last
+    values["lifetime_order_count"] = columns["lifetime_order_count"] or 0
+    values["row_start_us"] = start
+    return values
+
+
+def order_from_row(row: Any) -> Order:
+    """An order from a typed transaction row (``transaction_date`` a UTC timestamp)."""
+    return Order(
+        transaction_id=int(row.transaction_id),
+        instant_us=instant_us(row.transaction_date),
+        amount_cents=cents(row.amount),
+        shipping_costs_cents=cents(row.shipping_costs),
+        coupon_flag=int(row.discount_coupon),
+        coupon_amount=int(row.discount_coupon_amount),
+        delivery_type=str(row.delivery_type),
+    )
+
+
+def instant_us(instant: Any) -> int:
+    """Unix microseconds of a pandas/aware datetime (naive means UTC)."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(instant)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return int(stamp.value // 1000)  # .value is nanoseconds whatever the unit
+
+
+def ledgers_of(registrations: Mapping[int, Any], transactions: Any) -> dict[int, OrderLedger]:
+    """Every user's ledger after all of ``transactions`` (typed rows); users without orders too."""
+    orders: dict[int, list[Order]] = {}
+    for row in transactions.itertuples(index=False):
+        orders.setdefault(int(row.user_id), []).append(order_from_row(row))
+    ledgers = {}
+    for user_id, registered in registrations.items():
+        mine = sorted(orders.get(int(user_id), []), key=lambda order: order.rank)
+        ledgers[int(user_id)] = OrderLedger(
+            registered_at_us=None if registered is None else instant_us(registered),
+            orders=trimmed(mine),
+            lifetime_order_count=len(mine),
+            last_order_at_us=mine[-1].instant_us if mine else None,
+        )
+    return ledgers
