@@ -329,6 +329,7 @@ def test_scoring_service_serves_only_what_the_caller_may_read(
         assert answer.status_code == 401, f"{case}: {answer.text}"
 
 
+@pytest.mark.integration  # it reads what the role tests (all integration) recorded
 def test_compass_figures():
     """Printed for the record: requests tried per role, correct denials, personal-data leaks."""
     assert COMPASS, "run with the role tests"
