@@ -39,7 +39,12 @@ def test_sources_read_s3(aws_store):
     paths = {view.name: view.batch_source.path for view in aws_store.list_feature_views()}
     assert paths == {
         name: f"s3://{TEST_BUCKET}/{PREFIX}/features/{name}.parquet"
-        for name in ("user_profile", "user_order_stats", "transaction_features")
+        for name in (
+            "user_profile",
+            "user_order_stats",
+            "transaction_features",
+            "user_order_ledger",
+        )
     }
 
 

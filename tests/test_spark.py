@@ -18,7 +18,7 @@ from tests.conftest import SESSION_DIR
 from tests.stores import SERVICE, profile_config
 
 ENTITY_ROWS = 3_000
-TABLES = ("user_profile", "user_order_stats", "transaction_features")
+TABLES = ("user_profile", "user_order_stats", "transaction_features", "user_order_ledger")
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,7 @@ def test_materialization_writes_every_row_and_the_default_values(
     stats = pd.read_parquet(built_data / "features" / "user_order_stats.parquet")
     in_window = stats["event_timestamp"].between(horizon - stats_view.ttl, horizon)
     expected_rows["user_order_stats"] = stats.loc[in_window, "user_id"].nunique()
+    expected_rows["user_order_ledger"] = users["user_id"].nunique()  # no TTL: every user's ledger
     for view, rows in expected_rows.items():
         assert _online_entities(spark_store, view) == rows, view
     ids = users["user_id"].tolist()

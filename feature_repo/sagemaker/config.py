@@ -54,7 +54,7 @@ class SageMakerSettings(_Strict):
     # "view.feature": SageMaker type, for Feast types with no default mapping (lists, maps, bytes);
     # such values are sent as JSON text (String) or as numbers.
     type_overrides: dict[str, FeatureType] = {}
-    views: list[str] | None = None  # None: every batch feature view
+    views: list[str] | None = None  # None: every batch feature view but serving-only ones
     max_workers: int = Field(default=16, ge=1, le=64)  # 8 gave 8x one-at-a-time at 20 ms/call
     retry_mode: Literal["standard", "adaptive"] = "standard"
     max_attempts: int = Field(default=8, ge=1, le=20)  # every attempt, the first included

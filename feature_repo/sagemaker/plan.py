@@ -136,9 +136,14 @@ def latest_group(
 
 
 def mirror_specs(store: FeatureStore, settings: SageMakerSettings) -> list[FeatureGroupSpec]:
-    """The feature group spec of every mirrored view (all batch views unless ``views`` is set)."""
+    """The feature group spec of every mirrored view (unless ``views`` is set: all batch views but
+    the serving-only ones, such as the order ledger, which the lean reader alone reads)."""
     views = {v.name: v for v in store.list_feature_views()}
-    chosen = settings.views if settings.views is not None else sorted(views)
+    chosen = (
+        settings.views
+        if settings.views is not None
+        else sorted(name for name, view in views.items() if not _serving_only(view))
+    )
     unknown = sorted(set(chosen) - set(views))
     if unknown:
         raise SchemaMappingError(
@@ -159,3 +164,7 @@ def plan_mirror(
         )
         for spec in mirror_specs(store, settings)
     ]
+
+
+def _serving_only(view) -> bool:
+    return view.tags.get("serving_only") == "true"
