@@ -99,8 +99,11 @@ def _offline(session: Session) -> list[Figure]:
 
 
 def _push(session: Session) -> list[Figure]:
-    scale = session.scales[0]
-    return push_figures(session.bench, scale, session.redis.endpoint)
+    # a Redis of its own: the serving section's store (another data size, same project) would
+    # make users of the held-out orders known online
+    redis = RedisServer(session.bench.work_dir / "redis-push").start()
+    session.servers.callback(redis.stop)
+    return push_figures(session.bench, session.scales[0], redis.endpoint)
 
 
 def _sagemaker(session: Session) -> list[Figure]:
