@@ -14,16 +14,14 @@ from feast.types import Array, Int64, String
 
 from feature_repo.definitions.entities import user
 from feature_repo.definitions.sources import user_order_ledger_push
-from feature_repo.definitions.tags import field_tags, view_tags
+from feature_repo.definitions.tags import known_at_field, view_tags
 
 AT_ORDER = "each order (pushed or built)"
 SERVES = "serves"  # view tag: the view whose features the lean reader computes from this one
 
 
 def _field(name: str, dtype: object, description: str) -> Field:
-    return Field(
-        name=name, dtype=dtype, description=description, tags=field_tags(known_at=AT_ORDER)
-    )
+    return known_at_field(name, dtype, description, AT_ORDER)
 
 
 user_order_ledger = FeatureView(

@@ -1,5 +1,7 @@
 """Tags shared by the definitions: who owns a feature, and whether it carries personal data."""
 
+from feast import Field
+
 OWNER = "delivery-data-science"
 
 
@@ -16,6 +18,13 @@ def field_tags(personal_data: bool = False, window: str = "", known_at: str = ""
     if known_at:
         tags["known_at"] = known_at
     return tags
+
+
+def known_at_field(name: str, dtype: object, description: str, known_at: str) -> Field:
+    """A non-personal field of a batch view, known at ``known_at``."""
+    return Field(
+        name=name, dtype=dtype, description=description, tags=field_tags(known_at=known_at)
+    )
 
 
 def feature_tags(feature: str, description: str, known_at: str) -> dict[str, str]:

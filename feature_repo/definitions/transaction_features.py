@@ -7,15 +7,13 @@ from feast.types import Bool, Float64, Int64, String
 
 from feature_repo.definitions.entities import transaction
 from feature_repo.definitions.sources import transaction_features_source
-from feature_repo.definitions.tags import field_tags, view_tags
+from feature_repo.definitions.tags import known_at_field, view_tags
 
 AT_ORDER = "the order's transaction_date"
 
 
 def _field(name: str, dtype: object, description: str) -> Field:
-    return Field(
-        name=name, dtype=dtype, description=description, tags=field_tags(known_at=AT_ORDER)
-    )
+    return known_at_field(name, dtype, description, AT_ORDER)
 
 
 transaction_features = FeatureView(
