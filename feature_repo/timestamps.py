@@ -6,7 +6,7 @@ command-line options); the README documents it for users.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -15,6 +15,11 @@ def utc(moment: datetime | pd.Timestamp | str) -> pd.Timestamp:
     """``moment`` as an aware UTC timestamp (naive: taken as UTC; aware: converted)."""
     stamp = pd.Timestamp(moment)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def utc_datetime(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime, without pandas (the serving path's form of ``utc``)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def utc_series(values: pd.Series) -> pd.Series:

@@ -139,3 +139,80 @@ def test_push_values_are_the_bytes_feast_writes(value_type, values):
     first = values[0] if value_type != "UNIX_TIMESTAMP" else int(values[0].timestamp())
     assert python_of(ours[0]) == first
     assert all(python_of(p) is None for p, v in zip(ours, values, strict=True) if v is None)
+
+
+def test_the_stored_row_is_served_while_the_ledger_shows_it_in_force():
+    """One user, registered on 1 April, orders on 1 and 3 May. The stored row (event time: the
+    3 May order) is served as stored until the 1 May order leaves the 7-day window (8 May); from
+    then on the row is computed from the ledger, read in the same round trip."""
+    from datetime import timedelta
+
+    from feast.type_map import python_values_to_proto_values
+    from feast.value_type import ValueType
+
+    from feature_repo.serving.decoding import FeatureStatus
+    from feature_repo.serving.ledger_reads import (
+        LedgerRead,
+        served_from_ledger,
+    )
+    from feature_repo.serving.plan import ViewPlan
+    from feature_repo.transforms.ledger_windows import instant_us, ledger_columns
+
+    def order(transaction_id, day):
+        return order_from_row(pd.Series({
+            "transaction_id": transaction_id, "amount": 10.0, "shipping_costs": 1.0,
+            "discount_coupon": 0, "discount_coupon_amount": 0, "delivery_type": "Thai",
+            "transaction_date": pd.Timestamp(f"2020-05-0{day} 10:00", tz="UTC"),
+        }))  # fmt: skip
+
+    registered = pd.Timestamp("2020-04-01", tz="UTC")
+    ledger = OrderLedger(registered_at_us=instant_us(registered))
+    ledger = ledger.with_order(order(1, 1)).with_order(order(2, 3))
+    columns = ledger_columns(ledger)
+    kinds = {"delivery_types": ValueType.STRING_LIST}
+    names = tuple(columns)
+
+    def stored(name):
+        value = columns[name]
+        kind = kinds.get(name, ValueType.INT64_LIST if isinstance(value, list) else ValueType.INT64)
+        return python_values_to_proto_values([value], kind)[0].SerializeToString()
+
+    third_of_may = pd.Timestamp("2020-05-03 10:00", tz="UTC").to_pydatetime()
+    full = ViewPlan("user_order_ledger", "user_order_ledger", None, ("user_id",), names, None)
+    served = ViewPlan("user_order_stats", "user_order_stats", None, ("user_id",),
+                      ("order_count_7d", "order_count_30d"), timedelta(days=90))  # fmt: skip
+
+    def count(value):
+        return python_values_to_proto_values([value], ValueType.INT64)[0].SerializeToString()
+
+    # values the ledger cannot give (it has two orders): they show the stored row was served
+    stored_row = (third_of_may, [count(70), count(700), count(2)])  # then the orders counted
+    ledger_row = (None, [stored(name) for name in names])
+
+    def lookup(at):
+        return served_from_ledger([stored_row], [ledger_row], LedgerRead(1, 2, full), served,
+                                  at.to_pydatetime())[0]  # fmt: skip
+
+    eighth = pd.Timestamp("2020-05-08 10:00", tz="UTC")
+    still = lookup(eighth - pd.Timedelta(microseconds=1))
+    assert [v.value for v in still] == [70, 700]
+    assert still[0].event_time == third_of_may
+    computed = lookup(eighth)  # the 1 May order left the 7-day window: 1 order in it, 2 in 30 days
+    present = FeatureStatus.PRESENT
+    assert [(v.value, v.status) for v in computed] == [(1, present), (2, present)]
+    assert computed[0].event_time == eighth.to_pydatetime()
+    # a stored row older than the ledger's latest order (a push not yet written to it) is not served
+    older = (pd.Timestamp("2020-05-02", tz="UTC").to_pydatetime(), [count(70), count(7), count(1)])
+    row = served_from_ledger([older], [ledger_row], LedgerRead(1, 2, full), served,
+                             third_of_may + timedelta(hours=1))[0]  # fmt: skip
+    assert [v.value for v in row] == [2, 2]
+    # the row start matches but the stored row misses an order (on Redis a newer stored row is
+    # kept when an older order is pushed): computed
+    missing = (eighth.to_pydatetime(), [count(70), count(700), count(1)])
+    row = served_from_ledger([missing], [ledger_row], LedgerRead(1, 2, full), served,
+                             eighth.to_pydatetime() + timedelta(days=1))[0]  # fmt: skip
+    assert [v.value for v in row] == [1, 2]
+    # no ledger row: the stored row as stock Feast serves it
+    alone = served_from_ledger([stored_row], [None], LedgerRead(1, 2, full), served,
+                               eighth.to_pydatetime())[0]  # fmt: skip
+    assert [v.value for v in alone] == [70, 700]

@@ -64,3 +64,26 @@ def test_user_errors_get_a_message_and_bugs_do_not():
     )
     assert user_message(ValueError("a bug")) is None  # keeps its traceback
     assert user_message(ModuleNotFoundError("No module named 'x'", name="x")) is None
+
+
+def test_naive_instants_are_utc_on_the_serving_path_whatever_the_local_zone(monkeypatch):
+    """A naive lookup instant or request time is UTC, not the machine's local time (a serving
+    host in another zone would otherwise look up hours away)."""
+    import time
+
+    from feature_repo.serving.on_demand import _seconds
+    from feature_repo.timestamps import utc_datetime
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        naive = datetime(2020, 5, 1, 10, 0)
+        assert utc_datetime(naive) == datetime(2020, 5, 1, 10, 0, tzinfo=UTC)
+        berlin = datetime(2020, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+        assert utc_datetime(berlin) == datetime(2020, 5, 1, 10, 0, tzinfo=UTC)
+        # 2020-05-01 10:00 UTC: 18,383 days after 1970-01-01, plus 10 hours
+        expected = 18_383 * 86_400 + 10 * 3_600
+        assert _seconds([naive, berlin, None])[:2] == [expected, expected]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -4,7 +4,8 @@ reader (TTL applied as offline, on-demand features computed from the masked inpu
 Request: ``{"feature_service": "churn_model_v1"}`` or ``{"features": ["view:feature", ...]}``,
 ``"entities": {"user_id": [...], "request_time": [...], "cart_amount": [...]}`` (request fields
 beside the join keys, as ``feast serve`` takes them), optionally ``"full_feature_names": true`` and,
-beyond Feast's shape, ``"as_of"`` (an ISO instant to look up at; default now).
+beyond Feast's shape, ``"as_of"`` (an ISO instant to look up at; default now). Naive instants
+(``as_of``, ``request_time``) are UTC.
 Response: ``{"metadata": {"feature_names": [...]}, "results": [{"values", "statuses",
 "event_timestamps"}, ...]}``, join keys first, one result per name. Statuses are Feast's names
 plus ``NOT_YET_VALID``; a timestamp feature is in Unix seconds, as Feast's server sends it.

@@ -5,58 +5,138 @@ shared transform (``transforms.ledger_windows``), so windows that expired since 
 batch run are exact. Stock Feast still reads the served view's stored rows (written by each batch
 load and each push): exact as of the last change written, without expiry in between.
 
-The served row follows the offline join's rules: no ledger row (unknown user) or an instant before
-registration is NOT_FOUND; an instant before the ledger's latest order is NOT_YET_VALID; a row that
-started longer than the served view's TTL ago is OUTSIDE_MAX_AGE. Its event time is the instant the
-batch row in force starts (registration, the last order or the last exit from a window).
+The lean reader reads both in the same round trip: the served view's stored row and the ledger.
+The stored row is served as it is when the ledger proves it is still the row in force at the
+lookup instant (the row start the ledger gives at that instant is the stored row's event time: no
+order and no window exit since); otherwise the row is computed from the ledger. Right after a
+batch load or a push the stored row is served; a window that expired since is computed.
+
+The computed row follows the offline join's rules: an instant before registration is NOT_FOUND;
+an instant before the ledger's latest order is NOT_YET_VALID; a row that started longer than the
+served view's TTL ago is OUTSIDE_MAX_AGE. Its event time is the instant the batch row in force
+starts (registration, the last order or the last exit from a window). Without a ledger row (an
+unknown user, or a ledger never loaded) the stored row is served as stock Feast serves it.
 A pinned reference (``view@vN``) reads the stored rows of that version, as before.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from feast import FeatureStore
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 
-from feature_repo.serving.decoding import NOT_FOUND, FeatureStatus, FeatureValue, python_value
+from feature_repo.serving.decoding import (
+    NOT_FOUND,
+    FeatureStatus,
+    FeatureValue,
+    python_value,
+    served_row,
+)
 from feature_repo.serving.plan import ServicePlan, ViewPlan, view_plan_of
 from feature_repo.serving.stored_rows import StoredRow
-from feature_repo.transforms.ledger_windows import ORDER_COLUMNS, order_stats_at
+from feature_repo.transforms.ledger_windows import ORDER_COLUMNS, order_stats_at, row_start_us
 
 SERVES_TAG = "serves"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TIME_FEATURES = {"last_order_at": "last_order_at_us"}
+ORDER_COUNT = "lifetime_order_count"  # in the ledger and the served view: the same orders?
+IN_FORCE_COLUMNS = ("order_instants_us", "last_order_at_us", "registered_at_us", ORDER_COUNT)
+
+
+@dataclass(frozen=True)
+class LedgerRead:
+    """How one served view is read with its ledger: the ledger's row (at ``ledger_index`` of the
+    read plan, read in the same round trip) and the served view's order count (at ``count_at`` of
+    its stored values)."""
+
+    ledger_index: int
+    count_at: int
+    ledger: ViewPlan
+
+    @property
+    def in_force_at(self) -> tuple[int, ...]:
+        """Positions of the ledger values that tell the row in force (``IN_FORCE_COLUMNS``)."""
+        return tuple(self.ledger.features.index(name) for name in IN_FORCE_COLUMNS)
 
 
 def ledger_read_plan(
     store: FeatureStore, plan: ServicePlan
-) -> tuple[ServicePlan, dict[int, ViewPlan]]:
-    """The plan to read (each served view swapped for its ledger) and the swapped views by position."""
+) -> tuple[ServicePlan, dict[int, LedgerRead]]:
+    """The plan to read (the plan's views, each served one with its order count, then the ledger
+    of each) and, by served view position, how it is read. The stored values of a served view may
+    so hold one value more than it serves, last."""
     ledgers = {
         view.tags.get(SERVES_TAG): view
         for view in store.list_feature_views()
         if view.tags.get(SERVES_TAG) and view.online
     }
-    views, served = [], {}
+    views, served = list(plan.views), {}
     for index, view in enumerate(plan.views):
         ledger = ledgers.get(view.ref_name)  # unpinned references only
-        if ledger is None:
-            views.append(view)
-            continue
-        served[index] = view
-        views.append(view_plan_of(store, ledger.name, tuple(f.name for f in ledger.features)))
+        if ledger is not None:
+            if ORDER_COUNT not in view.features:  # read last, beyond the features served
+                views[index] = replace(view, features=(*view.features, ORDER_COUNT))
+            count_at = views[index].features.index(ORDER_COUNT)
+            full = view_plan_of(store, ledger.name, tuple(f.name for f in ledger.features))
+            served[index] = LedgerRead(len(views), count_at, full)
+            views.append(full)
     return replace(plan, views=tuple(views)), served
 
 
 def served_from_ledger(
-    rows: list[StoredRow], ledger: ViewPlan, served: ViewPlan, now: datetime
+    stored_rows: list[StoredRow],
+    ledger_rows: list[StoredRow],
+    read: LedgerRead,
+    served: ViewPlan,
+    now: datetime,
 ) -> list[list[FeatureValue] | FeatureValue]:
-    """The served view's values for each stored ledger row, at ``now``."""
+    """The served view's values for each entity at ``now``: its stored row while the ledger shows
+    it is in force, else computed from the ledger row."""
     now_us = (now - EPOCH) // timedelta(microseconds=1)
-    return [_served_row(row, ledger, served, now, now_us) for row in rows]
+    width = len(served.features)
+    in_force_at = read.in_force_at
+    out: list[list[FeatureValue] | FeatureValue] = []
+    for stored, ledger_row in zip(stored_rows, ledger_rows, strict=True):
+        if ledger_row is not None and not _in_force(
+            stored, ledger_row, in_force_at, read.count_at, now_us
+        ):
+            out.append(_served_row(ledger_row, read.ledger, served, now, now_us))
+        elif stored is None:
+            out.append(NOT_FOUND)
+        else:
+            out.append(served_row(stored[0], stored[1][:width], served.ttl, now))
+    return out
+
+
+def _in_force(
+    stored: StoredRow,
+    ledger_row: StoredRow,
+    in_force_at: tuple[int, ...],
+    count_at: int,
+    now_us: int,
+) -> bool:
+    """Whether the stored row is the row in force at ``now_us``: the ledger's row start at that
+    instant is the row's event time, and both count the same orders (on Redis an older row never
+    replaces a newer one, so a pushed order placed before the stored row's start is not in it)."""
+    if stored is None or stored[0] is None:
+        return False
+    values = ledger_row[1]
+    instants_at, last_at, registered_at, ledger_count_at = in_force_at
+    last = _decoded(values[last_at])
+    if last is not None and last > now_us:
+        return False
+    if python_value(stored[1][count_at]) != (_decoded(values[ledger_count_at]) or 0):
+        return False
+    columns = {
+        "order_instants_us": _decoded(values[instants_at]) or [],
+        "last_order_at_us": last,
+        "registered_at_us": _decoded(values[registered_at]),
+    }
+    stored_us = (stored[0] - EPOCH) // timedelta(microseconds=1)
+    return row_start_us(columns, now_us) == stored_us
 
 
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.types import UnixTimestamp
 
 from feature_repo.serving.decoding import FeatureStatus, FeatureValue
+from feature_repo.timestamps import utc_datetime
 
 # When an on-demand output is missing, it inherits the most telling status of its inputs.
 STATUS_PRECEDENCE = [
@@ -27,31 +29,52 @@ STATUS_PRECEDENCE = [
 ]
 
 
+@dataclass(frozen=True)
+class OnDemandInputs:
+    """What an on-demand view computes from, resolved once: served features and request fields,
+    each with whether it is a timestamp (handed over as Unix seconds)."""
+
+    view: OnDemandFeatureView
+    features: tuple[tuple[str, bool], ...]
+    request_fields: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def of(cls, view: OnDemandFeatureView) -> OnDemandInputs:
+        return cls(
+            view,
+            tuple(
+                (f.name, f.dtype == UnixTimestamp)
+                for p in view.source_feature_view_projections.values()
+                for f in p.features
+            ),
+            tuple(
+                (f.name, f.dtype == UnixTimestamp)
+                for s in view.source_request_sources.values()
+                for f in s.schema
+            ),
+        )
+
+
 def on_demand_values(
-    view: OnDemandFeatureView, values: dict[str, Sequence[FeatureValue]], rows: list[dict[str, Any]]
+    inputs: OnDemandInputs, values: dict[str, Sequence[FeatureValue]], rows: list[dict[str, Any]]
 ) -> dict[str, list[FeatureValue]]:
     """The view's outputs for every row, from ``values`` (served features by name) and the rows' request fields."""
-    input_names = [
-        f.name for p in view.source_feature_view_projections.values() for f in p.features
-    ]
-    inputs: dict[str, list[Any]] = {}
-    for projection in view.source_feature_view_projections.values():
-        for field in projection.features:
-            served = [v.value for v in values[field.name]]
-            inputs[field.name] = _seconds(served) if field.dtype == UnixTimestamp else served
-    for source in view.source_request_sources.values():
-        for field in source.schema:
-            given = [row[field.name] for row in rows]
-            inputs[field.name] = _seconds(given) if field.dtype == UnixTimestamp else given
-    outputs = view.feature_transformation.udf(inputs)
+    given: dict[str, list[Any]] = {}
+    for name, is_time in inputs.features:
+        served = [v.value for v in values[name]]
+        given[name] = _seconds(served) if is_time else served
+    for name, is_time in inputs.request_fields:
+        sent = [row[name] for row in rows]
+        given[name] = _seconds(sent) if is_time else sent
+    outputs = inputs.view.feature_transformation.udf(given)
     computed = {}
-    for feature in view.features:
+    for feature in inputs.view.features:
         column = []
         for i, value in enumerate(outputs[feature.name]):
             if value is not None:
                 column.append(FeatureValue(value, FeatureStatus.PRESENT))
                 continue
-            statuses = {values[name][i].status for name in input_names}
+            statuses = {values[name][i].status for name, _ in inputs.features}
             inherited = next(
                 (s for s in STATUS_PRECEDENCE if s in statuses), FeatureStatus.NULL_VALUE
             )
@@ -61,13 +84,13 @@ def on_demand_values(
 
 
 def _seconds(instants: list[Any]) -> list[Any]:
-    """Aware datetimes as Unix seconds and missing ones as NaN; anything else (an ISO string, a
-    naive datetime, already seconds) as it is, for the transforms to read."""
+    """Datetimes as Unix seconds (naive ones taken as UTC) and missing ones (None, NaT) as NaN;
+    anything else (an ISO string, already seconds) as it is, for the transforms to read."""
     return [
         math.nan
-        if value is None
-        else value.timestamp()
-        if isinstance(value, datetime) and value.tzinfo is not None
+        if value is None or value != value  # NaT is not equal to itself
+        else utc_datetime(value).timestamp()
+        if isinstance(value, datetime)
         else value
         for value in instants
     ]

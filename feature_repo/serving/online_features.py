@@ -30,9 +30,10 @@ from feature_repo.serving.errors import (
     MissingRequestDataError,
 )
 from feature_repo.serving.ledger_reads import ledger_read_plan, served_from_ledger
-from feature_repo.serving.on_demand import on_demand_values
+from feature_repo.serving.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.plan import ServicePlan, resolve_feature_view, service_plan
 from feature_repo.serving.store_readers import store_reader
+from feature_repo.timestamps import utc_datetime
 
 __all__ = [
     "REQUEST_TIME",
@@ -68,8 +69,9 @@ class OnlineFeatureReader:
         self.store = store
         self.service_name = service_name or ", ".join(feature_refs)
         self.plan: ServicePlan = service_plan(store, service_name, feature_refs)
-        # what is read: the plan's views, those served from a ledger swapped for the ledger
-        self._read_plan, self._from_ledger = ledger_read_plan(store, self.plan)
+        # what is read: the plan's views, then the ledgers of those served from a ledger
+        self._read_plan, self._ledgers = ledger_read_plan(store, self.plan)
+        self._on_demand = [OnDemandInputs.of(view) for view in self.plan.on_demand_views]
         self._encoders = [
             EntityKeyEncoder(v.join_keys, self.plan.join_keys) for v in self._read_plan.views
         ]
@@ -79,12 +81,12 @@ class OnlineFeatureReader:
     def read(
         self, entity_rows: Sequence[Mapping[str, Any]], now: datetime | None = None
     ) -> list[dict[str, FeatureValue]]:
-        """Features of each entity row as of ``now`` (default: the current instant, UTC)."""
-        now = (now or datetime.now(UTC)).astimezone(UTC)
+        """Features of each entity row as of ``now`` (default: the current instant; naive: UTC)."""
+        now = utc_datetime(now or datetime.now(UTC))
         rows = [self._checked(row, now) for row in _non_empty(entity_rows, self.service_name)]
         values = self._view_values(rows, now)
-        for view in self.plan.on_demand_views:
-            values.update(on_demand_values(view, values, rows))
+        for inputs in self._on_demand:
+            values.update(on_demand_values(inputs, values, rows))
         names = self.plan.output_names
         return [{name: values[name][i] for name in names} for i in range(len(rows))]
 
@@ -121,9 +123,10 @@ class OnlineFeatureReader:
     def _view_values(
         self, rows: list[dict[str, Any]], now: datetime
     ) -> dict[str, Sequence[FeatureValue]]:
-        encoded = {
-            encoder.join_keys: [encoder.encode(row) for row in rows] for encoder in self._encoders
-        }  # views with the same join keys share their keys
+        encoded: dict[tuple[str, ...], list[bytes]] = {}  # views with the same join keys share them
+        for encoder in self._encoders:
+            if encoder.join_keys not in encoded:
+                encoded[encoder.join_keys] = [encoder.encode(row) for row in rows]
         keys = [encoded[encoder.join_keys] for encoder in self._encoders]
         try:
             stored = self._reader.read(keys)
@@ -132,13 +135,17 @@ class OnlineFeatureReader:
             with online_store_errors(self.store, UNREACHABLE_HINT):
                 raise
         values: dict[str, Sequence[FeatureValue]] = {}
-        for index, (view, view_rows) in enumerate(zip(self.plan.views, stored, strict=True)):
+        for index, view in enumerate(self.plan.views):
             width = len(view.features)
-            if index in self._from_ledger:
-                ledger = self._read_plan.views[index]
-                rows_served = served_from_ledger(view_rows, ledger, view, now)
+            read = self._ledgers.get(index)
+            if read is not None:
+                rows_served = served_from_ledger(
+                    stored[index], stored[read.ledger_index], read, view, now
+                )
             else:
-                rows_served = [served_row(*(r or (None, None)), view.ttl, now) for r in view_rows]
+                rows_served = [
+                    served_row(*(r or (None, None)), view.ttl, now) for r in stored[index]
+                ]
             served = [
                 [one] * width if isinstance(one, FeatureValue) else one for one in rows_served
             ]

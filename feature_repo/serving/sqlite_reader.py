@@ -1,5 +1,5 @@
 """Online rows from SQLite: one ``SELECT ... WHERE entity_key IN (...)`` per view, all views of a
-call in one statement (``UNION ALL``).
+call in one statement (``UNION ALL``); a view read for a few of its features reads only those rows.
 
 Layout (Feast's): one table per view (``project_view``, versioned name), one row per entity and
 feature: ``entity_key`` (serialized), ``feature_name``, ``value`` (serialized ``ValueProto``),
@@ -31,11 +31,16 @@ class SqliteReader:
         self.local = threading.local()
         self.statements: dict[tuple[int, ...], str] = {}
         versioned = store.config.registry.enable_online_feature_view_versioning
-        self.views = []  # (table, feature position by name, feature count)
+        self.views = []  # (table and feature filter, feature position by name)
         for view in plan.views:
-            table = compute_table_id(store.config.project, view.view, versioned)
+            table = _quoted(compute_table_id(store.config.project, view.view, versioned), '"')
+            if len(view.features) < len(view.view.features):  # a few of many: read those only
+                names = ",".join(_quoted(name, "'") for name in view.features)
+                table += f" WHERE feature_name IN ({names}) AND"
+            else:
+                table += " WHERE"
             positions = {name: i for i, name in enumerate(view.features)}
-            self.views.append(('"' + table.replace('"', '""') + '"', positions))
+            self.views.append((table, positions))
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self.local, "connection", None)
@@ -72,15 +77,20 @@ class SqliteReader:
         return result
 
     def _select(self, sizes: tuple[int, ...]) -> str:
-        """The statement reading ``sizes[i]`` entities of view ``i`` (built once per sizes)."""
+        """The statement reading ``sizes[i]`` entities of view ``i`` (built once per sizes); the
+        rows of a view read for one entity are all its own, so their key is not fetched."""
         statement = self.statements.get(sizes)
         if statement is None:
             statement = self.statements[sizes] = " UNION ALL ".join(
-                f"SELECT {i}, entity_key, feature_name, value, event_ts FROM {table} "
-                f"WHERE entity_key IN ({','.join('?' * size)})"
+                f"SELECT {i}, {'entity_key' if size > 1 else 'NULL'}, feature_name, value, "
+                f"event_ts FROM {table} entity_key IN ({','.join('?' * size)})"
                 for i, ((table, _), size) in enumerate(zip(self.views, sizes, strict=True))
             )
         return statement
+
+
+def _quoted(name: str, quote: str) -> str:
+    return quote + name.replace(quote, quote * 2) + quote
 
 
 def _one_entity(rows: list[tuple], positions: dict[str, int]) -> StoredRow:

@@ -23,7 +23,7 @@ def as_float_array(values: Iterable[float | None] | npt.ArrayLike) -> FloatArray
     """Values as float64, with ``None`` as NaN."""
     if isinstance(values, pd.Series):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return np.asarray(values, dtype=np.float64)  # None becomes NaN
 
 
 def epoch_seconds(
@@ -75,6 +75,7 @@ def hours_between(later_seconds: npt.ArrayLike, earlier_seconds: npt.ArrayLike) 
 
 def to_optional_list(values: FloatArray, as_int: bool = False) -> list[float | int | None]:
     """NaN as ``None`` (what Feast expects from a python-mode view), optionally as ints."""
+    items = np.asarray(values, dtype=np.float64).tolist()
     if as_int:
-        return [None if np.isnan(v) else int(v) for v in values]
-    return [None if np.isnan(v) else float(v) for v in values]
+        return [None if v != v else int(v) for v in items]  # v != v: NaN
+    return [None if v != v else v for v in items]
