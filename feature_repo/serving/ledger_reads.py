@@ -1,14 +1,14 @@
 """Views served from a ledger: when the registry holds a serving-only view tagged
-``serves: <view>`` (the order ledger serves ``user_order_stats``), the lean reader reads the ledger
-instead of the served view and computes the served view's features at the lookup instant with the
-shared transform (``transforms.ledger_windows``), so windows that expired since the last order or
-batch run are exact. Stock Feast still reads the served view's stored rows (written by each batch
+``serves: <view>`` (the order ledger serves ``user_order_stats``), the lean reader can compute the
+served view's features at the lookup instant from the ledger with the shared transform
+(``transforms.ledger_windows``), so windows that expired since the last order or batch run are
+exact. Stock Feast still reads the served view's stored rows (written by each batch
 load and each push): exact as of the last change written, without expiry in between.
 
 The lean reader reads both in the same round trip: the served view's stored row and the ledger.
 The stored row is served as it is when the ledger proves it is still the row in force at the
-lookup instant (the row start the ledger gives at that instant is the stored row's event time: no
-order and no window exit since); otherwise the row is computed from the ledger. Right after a
+lookup instant (the row start the ledger gives at that instant is the stored row's event time and
+both count the same orders: no order and no window exit since); otherwise the row is computed from the ledger. Right after a
 batch load or a push the stored row is served; a window that expired since is computed.
 
 The computed row follows the offline join's rules: an instant before registration is NOT_FOUND;
@@ -140,8 +140,7 @@ def _in_force(
 
 
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):
-    if row is None:
-        return NOT_FOUND
+    """The served view's values computed from a (present) ledger row at ``now``."""
     _, stored = row
     columns = {name: _decoded(value) for name, value in zip(ledger.features, stored, strict=True)}
     for name in ORDER_COLUMNS:
