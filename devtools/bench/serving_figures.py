@@ -98,7 +98,7 @@ def online_figures(bench: Bench, scale: float, configs: dict[str, Path], users, 
 
 def week_later_figure(bench: Bench, scale: float, config: Path, users, now: str, at_load: dict):
     """The same lookups a week after the load: the users whose windows changed since their stored
-    row are computed from the ledger (a second round trip for them)."""
+    row are computed from the ledger (62% of them at x10)."""
     later = (datetime.fromisoformat(now) + timedelta(days=7)).isoformat()
     week = online_lookup(bench, scale, config, users, 100, "reader", later)
     return Figure("online redis, 100 users, a week after the load, p50", "ms", week["p50_ms"],

@@ -89,11 +89,7 @@ def served_row(
         return FeatureValue(None, FeatureStatus.OUTSIDE_MAX_AGE, event_time)
     null = FeatureValue(None, FeatureStatus.NULL_VALUE, event_time)
     present = FeatureStatus.PRESENT
-    known = _DECODED.get
-    served = []
-    for stored in values:
-        value = None if stored is None else known(stored, _UNKNOWN)
-        if value is _UNKNOWN:
-            value = python_value(stored)
-        served.append(null if value is None else FeatureValue(value, present, event_time))
-    return served
+    return [
+        null if value is None else FeatureValue(value, present, event_time)
+        for value in map(python_value, values)
+    ]

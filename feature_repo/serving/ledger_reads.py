@@ -8,8 +8,9 @@ load and each push): exact as of the last change written, without expiry in betw
 The lean reader reads both in the same round trip: the served view's stored row and the ledger.
 The stored row is served as it is when the ledger proves it is still the row in force at the
 lookup instant (the row start the ledger gives at that instant is the stored row's event time and
-both count the same orders: no order and no window exit since); otherwise the row is computed from the ledger. Right after a
-batch load or a push the stored row is served; a window that expired since is computed.
+both count the same orders: no order and no window exit since); otherwise the row is computed
+from the ledger. Right after a batch load or a push the stored row is served; a window that
+expired since is computed.
 
 The computed row follows the offline join's rules: an instant before registration is NOT_FOUND;
 an instant before the ledger's latest order is NOT_YET_VALID; a row that started longer than the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from feast import FeatureStore
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
@@ -56,7 +58,7 @@ class LedgerRead:
     count_at: int
     ledger: ViewPlan
 
-    @property
+    @cached_property
     def in_force_at(self) -> tuple[int, ...]:
         """Positions of the ledger values that tell the row in force (``IN_FORCE_COLUMNS``)."""
         return tuple(self.ledger.features.index(name) for name in IN_FORCE_COLUMNS)
@@ -95,7 +97,7 @@ def served_from_ledger(
 ) -> list[list[FeatureValue] | FeatureValue]:
     """The served view's values for each entity at ``now``: its stored row while the ledger shows
     it is in force, else computed from the ledger row."""
-    now_us = (now - EPOCH) // timedelta(microseconds=1)
+    now_us = _micros(now)
     width = len(served.features)
     in_force_at = read.in_force_at
     out: list[list[FeatureValue] | FeatureValue] = []
@@ -135,8 +137,7 @@ def _in_force(
         "last_order_at_us": last,
         "registered_at_us": _decoded(values[registered_at]),
     }
-    stored_us = (stored[0] - EPOCH) // timedelta(microseconds=1)
-    return row_start_us(columns, now_us) == stored_us
+    return row_start_us(columns, now_us) == _micros(stored[0])
 
 
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):
@@ -175,6 +176,10 @@ def _decoded(serialized: bytes | None):
     if kind is not None and kind.endswith("_list_val"):
         return getattr(proto, kind).val
     return python_value(serialized)
+
+
+def _micros(instant: datetime) -> int:
+    return (instant - EPOCH) // timedelta(microseconds=1)
 
 
 def _instant(micros: int) -> datetime:
