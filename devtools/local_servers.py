@@ -14,12 +14,14 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import redis
 
@@ -217,22 +219,25 @@ def http_server(
     """Run ``command`` (a console script of this environment and its arguments) until the block ends.
 
     Waits until ``GET ready_path`` answers, yields the base URL, then stops the whole process group.
+    The server's output goes to a temporary file, not a pipe: a pipe nobody reads fills up after
+    some hundred access-log lines and the server then blocks on its next write.
     """
-    process = subprocess.Popen(
-        [str(BIN_DIR / command[0]), *command[1:]],
-        cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base_url = f"http://{LOOPBACK}:{port}"
-    try:
-        _wait_until_answering(process, base_url + ready_path, timeout)
-        yield base_url
-    finally:
-        stop_process_group(process, timeout=15)
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            [str(BIN_DIR / command[0]), *command[1:]],
+            cwd=REPO_ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        base_url = f"http://{LOOPBACK}:{port}"
+        try:
+            _wait_until_answering(process, base_url + ready_path, timeout, output)
+            yield base_url
+        finally:
+            stop_process_group(process, timeout=15)
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float) -> None:
@@ -246,11 +251,14 @@ def stop_process_group(process: subprocess.Popen, timeout: float) -> None:
         process.wait()
 
 
-def _wait_until_answering(process: subprocess.Popen, url: str, timeout: float) -> None:
+def _wait_until_answering(
+    process: subprocess.Popen, url: str, timeout: float, log: IO[str]
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            log.seek(0)
+            output = log.read()
             raise RuntimeError(
                 f"server exited with {process.returncode} before answering {url}:\n{output}"
             )

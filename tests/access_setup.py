@@ -1,5 +1,7 @@
 """Set-up of the access-control tests: an OIDC provider with one client per role, the secured
-profile made concrete for a test directory, the three Feast servers, and one client per identity."""
+profile made concrete for a test directory, the three Feast servers, one client per identity, and
+the tokens (valid and bad) that the provider and an impostor issue.
+(The fixtures built on them, ``provider`` and ``secure_store``, are in tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -8,14 +10,23 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jwt
+import requests
 import yaml
 
 from devtools.local_servers import LOOPBACK, free_port, stop_process_group
-from devtools.oidc import DISCOVERY_PATH, ProviderSetup
+from devtools.oidc import (
+    DISCOVERY_PATH,
+    ProviderSetup,
+    new_signing_key,
+    sign,
+    token_claims,
+)
 from feature_repo.paths import REPO_ROOT
 
 RESOURCE = "feast"  # the client id whose roles Feast reads: resource_access.feast.roles
@@ -115,3 +126,34 @@ def secure_servers(config: Path, log: Path) -> Iterator[Servers]:
         yield Servers(f"http://{LOOPBACK}:{online}", offline, registry)
     finally:
         stop_process_group(process, timeout=30)
+
+
+def provider_token(provider, client: str) -> str:
+    """A token the provider issues to ``client`` (the client-credentials grant)."""
+    setup, issuer = provider
+    answer = requests.post(
+        f"{issuer}/token",
+        data={"grant_type": "client_credentials", "client_id": client,
+              "client_secret": setup.clients[client]["secret"]},
+        timeout=10,
+    )  # fmt: skip
+    answer.raise_for_status()
+    return answer.json()["access_token"]
+
+
+def bad_tokens(provider) -> dict[str, str | None]:
+    """Each way a token can be wrong (or missing), by name."""
+    setup, issuer = provider
+    claims = token_claims(issuer, "data-scientist", RESOURCE, RESOURCE, ["data-scientist"], 300)
+    expired = {**claims, "iat": claims["iat"] - 3600, "exp": int(time.time()) - 120}
+    other_key, other_kid = new_signing_key()
+    return {
+        "no token": None,
+        "expired token (the provider's key)": sign(expired, setup.key, setup.kid),
+        "token signed by another key (the provider's key id)": sign(claims, other_key, setup.kid),
+        "token signed by an unknown key": sign(claims, other_key, other_kid),
+        "token for another audience (issued by the provider)": provider_token(
+            provider, "other-api-client"
+        ),
+        "unsigned token": jwt.encode(claims, None, algorithm="none"),
+    }

@@ -213,3 +213,33 @@ def aws_store(moto, built_data):
     config = profile_config("dynamodb", directory, variables, project="s3_offline")
     run_cli("feast", "-f", str(config), "apply", env=env)
     return open_store(config_path=config)
+
+
+@pytest.fixture(scope="module")
+def access_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("access")
+
+
+@pytest.fixture(scope="module")
+def provider(access_dir):
+    """The project's OIDC provider with one client per identity (tests/access_setup.py), per module."""
+    from devtools.oidc import oidc_provider
+    from tests.access_setup import provider_setup
+
+    setup = provider_setup()
+    with oidc_provider(setup, access_dir / "provider") as issuer:
+        yield setup, issuer
+
+
+@pytest.fixture(scope="module")
+def secure_store(provider, access_dir, built_data, horizon):
+    """The definitions applied (with their permissions) and loaded online, with direct credentials."""
+    from feature_repo.online_backfill import backfill_online
+    from feature_repo.store import open_store
+    from tests.access_setup import server_config
+
+    config = server_config(access_dir, provider[1])
+    run_cli("feast", "-f", str(config), "apply")
+    store = open_store(config_path=config)
+    backfill_online(store, horizon.to_pydatetime())
+    return config, store

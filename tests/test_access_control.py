@@ -4,12 +4,11 @@ one client per role, each with its own token; every answer is compared with a di
 The matrix (role x operation) is the specification: what each role may do follows from
 feature_repo/definitions/permissions.py, written out again here by hand. (Longer than our usual
 module: the role matrix, the token tests and the scoring service share one set of servers, which
-module-scoped fixtures start once; set-up helpers live in tests/access_setup.py.)
+module-scoped fixtures start once; set-up helpers live in tests/access_setup.py. The scoring
+service's routes are tested in tests/test_scoring_access.py.)
 """
 
 from __future__ import annotations
-
-import time
 
 import jwt
 import pandas as pd
@@ -17,16 +16,14 @@ import pytest
 import requests
 from feast import FeatureStore
 
-from devtools.oidc import new_signing_key, oidc_provider, sign, token_claims
 from feature_repo.paths import REPO_ROOT
 from tests.access_setup import (
     IDENTITIES,
     OTHER_AUDIENCE,
-    RESOURCE,
+    bad_tokens,
     client_config,
-    provider_setup,
+    provider_token,
     secure_servers,
-    server_config,
 )
 from tests.cli_runner import run_cli
 
@@ -54,31 +51,6 @@ FEATURES = {
 ON_DEMAND_AND_REQUEST = {"request_time", "cart_amount", "tenure_days", "days_since_last_order",
                          "cart_amount_vs_mean_30d", "cart_amount_minus_mean_30d"}  # fmt: skip
 COMPASS: dict[str, dict[str, int]] = {}  # role -> tried / allowed / denied correctly / leaks
-
-
-@pytest.fixture(scope="module")
-def access_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("access")
-
-
-@pytest.fixture(scope="module")
-def provider(access_dir):
-    setup = provider_setup()
-    with oidc_provider(setup, access_dir / "provider") as issuer:
-        yield setup, issuer
-
-
-@pytest.fixture(scope="module")
-def secure_store(provider, access_dir, built_data, horizon):
-    """The definitions applied (with their permissions) and loaded online, with direct credentials."""
-    from feature_repo.online_backfill import backfill_online
-    from feature_repo.store import open_store
-
-    config = server_config(access_dir, provider[1])
-    run_cli("feast", "-f", str(config), "apply")
-    store = open_store(config_path=config)
-    backfill_online(store, horizon.to_pydatetime())
-    return config, store
 
 
 @pytest.fixture(scope="module")
@@ -190,35 +162,6 @@ def test_each_role_reads_and_writes_exactly_what_its_permissions_allow(
     assert figures["leaks"] == 0
 
 
-def _provider_token(provider, client: str) -> str:
-    setup, issuer = provider
-    answer = requests.post(
-        f"{issuer}/token",
-        data={"grant_type": "client_credentials", "client_id": client,
-              "client_secret": setup.clients[client]["secret"]},
-        timeout=10,
-    )  # fmt: skip
-    answer.raise_for_status()
-    return answer.json()["access_token"]
-
-
-def _bad_tokens(provider) -> dict[str, str | None]:
-    setup, issuer = provider
-    claims = token_claims(issuer, "data-scientist", RESOURCE, RESOURCE, ["data-scientist"], 300)
-    expired = {**claims, "iat": claims["iat"] - 3600, "exp": int(time.time()) - 120}
-    other_key, other_kid = new_signing_key()
-    return {
-        "no token": None,
-        "expired token (the provider's key)": sign(expired, setup.key, setup.kid),
-        "token signed by another key (the provider's key id)": sign(claims, other_key, setup.kid),
-        "token signed by an unknown key": sign(claims, other_key, other_kid),
-        "token for another audience (issued by the provider)": _provider_token(
-            provider, "other-api-client"
-        ),
-        "unsigned token": jwt.encode(claims, None, algorithm="none"),
-    }
-
-
 def _online_request(servers, user: int, token: str | None) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.post(
@@ -230,15 +173,15 @@ def _online_request(servers, user: int, token: str | None) -> requests.Response:
 
 
 def test_feature_server_rejects_missing_expired_forged_and_foreign_tokens(servers, provider, users):
-    valid = _online_request(servers, users[0], _provider_token(provider, "data-scientist"))
+    valid = _online_request(servers, users[0], provider_token(provider, "data-scientist"))
     assert valid.status_code == 200, valid.text
     assert (
         OTHER_AUDIENCE
         in jwt.decode(
-            _provider_token(provider, "other-api-client"), options={"verify_signature": False}
+            provider_token(provider, "other-api-client"), options={"verify_signature": False}
         )["aud"]
     )
-    for case, token in _bad_tokens(provider).items():
+    for case, token in bad_tokens(provider).items():
         answer = _online_request(servers, users[0], token)
         assert answer.status_code == 401, f"{case}: {answer.status_code} {answer.text}"
         assert "order_count_30d" not in answer.text
@@ -262,9 +205,9 @@ def test_registry_server_rejects_the_same_tokens(servers, provider, access_dir):
         }))  # fmt: skip
         return FeatureStore(repo_path=str(REPO_ROOT), fs_yaml_file=config).list_feature_views()
 
-    valid = list_views(_provider_token(provider, "data-scientist"), 0)
+    valid = list_views(provider_token(provider, "data-scientist"), 0)
     assert {v.name for v in valid} >= {"user_profile", "user_order_stats"}
-    for number, (case, token) in enumerate(_bad_tokens(provider).items(), start=1):
+    for number, (case, token) in enumerate(bad_tokens(provider).items(), start=1):
         if token is None:
             continue  # Feast's client always sends a token; the feature server test covers none
         with pytest.raises(grpc.RpcError) as raised:
@@ -272,61 +215,6 @@ def test_registry_server_rejects_the_same_tokens(servers, provider, access_dir):
         assert raised.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.UNKNOWN), (
             f"{case}: {raised.value}"
         )
-
-
-@pytest.fixture(scope="module")
-def scoring_url(secure_store, provider):
-    from devtools.local_servers import free_port, http_server
-
-    port = free_port()
-    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
-               "--port", str(port)]  # fmt: skip
-    env = {"FEAST_FS_YAML_FILE_PATH": str(secure_store[0])}
-    with http_server(command, port, ready_path="/docs", env=env) as url:
-        yield url
-
-
-def test_scoring_service_serves_only_what_the_caller_may_read(
-    scoring_url, provider, secure_store, users, horizon
-):
-    direct = secure_store[1]
-    expected = _online(
-        direct, ["user_order_stats:order_count_30d", "user_profile:neighborhood"], users[:3]
-    )
-
-    def score(user: int, token: str | None) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        body = {"user_id": user, "cart_amount": 30.0, "as_of": horizon.isoformat()}
-        return requests.post(
-            f"{scoring_url}/score/checkout", json=body, headers=headers, timeout=30
-        )
-
-    token = _provider_token(provider, "checkout-service")  # serving + pii-reader
-    for index, user in enumerate(users[:3]):
-        answer = score(user, token)
-        assert answer.status_code == 200, answer.text
-        features = answer.json()["features"]
-        assert features["order_count_30d"] == expected["order_count_30d"][index]
-        assert features["neighborhood"] == expected["neighborhood"][index]
-    denials = {
-        "serving": ({"user_profile"}, "pii-reader"),
-        "pii-reader": ({"user_order_stats", "user_recency", "checkout_context"}, "serving"),
-        "admin": (
-            {"user_profile", "user_order_stats", "user_recency", "checkout_context"},
-            "pii-reader",
-        ),
-    }
-    for identity, (resources, role) in denials.items():
-        answer = score(users[0], _provider_token(provider, identity))
-        assert answer.status_code == 403, answer.text
-        detail = answer.json()["detail"]
-        assert any(f":{r}:" in detail for r in resources), detail
-        assert f"'{role}'" in detail or identity == "admin", detail
-        assert "neighborhood" not in answer.text
-        COMPASS.setdefault(f"scoring service / {identity}", {"tried": 1, "denied": 1, "leaks": 0})
-    for case, bad in _bad_tokens(provider).items():
-        answer = score(users[0], bad)
-        assert answer.status_code == 401, f"{case}: {answer.text}"
 
 
 @pytest.mark.integration  # it reads what the role tests (all integration) recorded
@@ -356,9 +244,9 @@ def test_offline_server_rejects_the_same_tokens(servers, provider, access_dir, u
         store = FeatureStore(repo_path=str(REPO_ROOT), fs_yaml_file=config)
         return _offline(store, FEATURES["user_order_stats"], users, horizon)
 
-    valid = training_rows(_provider_token(provider, "data-scientist"), 0)
+    valid = training_rows(provider_token(provider, "data-scientist"), 0)
     assert len(valid) == len(users) and "order_count_30d" in valid.columns
-    for number, (case, token) in enumerate(_bad_tokens(provider).items(), start=1):
+    for number, (case, token) in enumerate(bad_tokens(provider).items(), start=1):
         if token is None:
             continue
         with pytest.raises(Exception) as raised:  # noqa: B017 - Arrow Flight's error classes vary

@@ -12,6 +12,11 @@ local use) every caller is let through.
 
     @app.post("/score/checkout")
     def score(..., caller: User | None = Depends(checkout_caller)): ...
+
+A route whose resources are named in its body (``/get-online-features``) depends on
+``authenticated_caller`` (401 before the body is read), then calls ``authorize_lookup`` with what
+the body asks for. Every route of the service is refused without a token unless it is listed in
+``PUBLIC_ROUTES`` (tests/test_access_control.py walks them all).
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ from feast.permissions.enforcer import enforce_policy
 from feast.permissions.user import User
 from starlette.authentication import AuthenticationError
 
+from feature_repo.feature_refs import FeatureRefError, parse_feature_ref
 from feature_repo.serving.checkout import CHECKOUT_SERVICE
 
 BEARER = "bearer "
+# Routes answered without a token, on purpose: the OpenAPI document and its viewers (no feature
+# values). Every other route of the scoring service needs a valid token under ``auth: oidc``.
+PUBLIC_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
@@ -50,8 +59,18 @@ def _token_parser(store: FeatureStore) -> OidcTokenParser | None:
 def resources_read_by(store: FeatureStore, service_name: str) -> list[FeastObject]:
     """Every view the service's online lookup reads (on-demand views' sources too), then the service."""
     service = store.get_feature_service(service_name, allow_cache=True)
+    return [*_views_read(store, [p.name for p in service.feature_view_projections]), service]
+
+
+def resources_of_references(store: FeatureStore, references: list[str]) -> list[FeastObject]:
+    """Every view a lookup of ``view[@vN]:feature`` references reads (on-demand views' sources too)."""
+    return _views_read(store, [parse_feature_ref(reference).view for reference in references])
+
+
+def _views_read(store: FeatureStore, view_names: list[str]) -> list[FeastObject]:
+    """The views named and, for an on-demand view, the views it reads, each once."""
     resources: list[FeastObject] = []
-    pending = [p.name for p in service.feature_view_projections]
+    pending = list(view_names)
     seen: set[str] = set()
     while pending:
         name = pending.pop()
@@ -64,7 +83,7 @@ def resources_read_by(store: FeatureStore, service_name: str) -> list[FeastObjec
             view = store.get_on_demand_feature_view(name, allow_registry_cache=True)
             resources.append(view)
             pending += [p.name for p in view.source_feature_view_projections.values()]
-    return [*resources, service]
+    return resources
 
 
 async def authorized_caller(
@@ -91,9 +110,56 @@ async def writer_caller(request: Request, view_names: list[str]) -> User | None:
     )
 
 
+def authorize_lookup(caller: User | None, service_name: str | None, references: list[str]) -> None:
+    """Refuse (HTTP 403, naming the resource and the roles it needs) unless ``caller`` may read
+    online the service ``service_name`` and every view it reads or, without a service, every view
+    of the feature ``references``. Nothing to check without auth (``caller`` None).
+
+    An unknown service, view or reference answers 422, naming it."""
+    if caller is None:
+        return
+    store = _store()
+    try:
+        if service_name:
+            resources = resources_read_by(store, service_name)
+        else:
+            resources = resources_of_references(store, references)
+    except (FeastObjectNotFoundException, FeatureRefError) as error:
+        raise HTTPException(422, f"/get-online-features: {error}") from error
+    _enforce(store, caller, resources, AuthzedAction.READ_ONLINE)
+
+
+async def authenticated_caller(request: Request) -> User | None:
+    """The caller of a valid bearer token (HTTP 401 otherwise); None without auth.
+
+    A route whose resources are known only from its body depends on this, so that a request
+    without a valid token is refused before its body is read."""
+    return await _authenticated(request, _store())
+
+
 async def _permitted_caller(
     request: Request, store: FeatureStore, resources, action
 ) -> User | None:
+    user = await _authenticated(request, store)
+    if user is not None:
+        _enforce(store, user, resources(), action)
+    return user
+
+
+def _enforce(store: FeatureStore, user: User, resources: list[FeastObject], action) -> None:
+    """HTTP 403 naming the resource and the roles it needs, unless ``user`` may ``action`` them all."""
+    try:
+        enforce_policy(
+            permissions=store.list_permissions(allow_cache=True),
+            user=user,
+            resources=resources,
+            actions=[action],
+        )
+    except FeastPermissionError as error:
+        raise HTTPException(403, f"{user.username} (roles {user.roles}): {error}") from error
+
+
+async def _authenticated(request: Request, store: FeatureStore) -> User | None:
     parser = _token_parser(store)
     if parser is None:
         return None
@@ -109,15 +175,6 @@ async def _permitted_caller(
         user = await parser.user_details_from_access_token(header[len(BEARER) :].strip())
     except AuthenticationError as error:
         raise HTTPException(401, f"invalid access token: {error}", headers=CHALLENGE) from error
-    try:
-        enforce_policy(
-            permissions=store.list_permissions(allow_cache=True),
-            user=user,
-            resources=resources(),
-            actions=[action],
-        )
-    except FeastPermissionError as error:
-        raise HTTPException(403, f"{user.username} (roles {user.roles}): {error}") from error
     return user
 
 

@@ -10,6 +10,8 @@ Response: ``{"metadata": {"feature_names": [...]}, "results": [{"values", "statu
 "event_timestamps"}, ...]}``, join keys first, one result per name. Statuses are Feast's names
 plus ``NOT_YET_VALID``; a timestamp feature is in Unix seconds, as Feast's server sends it.
 
+With ``auth: oidc`` the caller needs a valid bearer token (401) and READ_ONLINE on the service and on
+every view it reads, or on every view of the listed references (403 naming the resource and role).
 Bad input answers 422 and an unreachable store 503, each with a ``detail`` naming the service,
 feature or store; never a traceback. Each worker resolves the readers of every feature service
 when it starts (``_warm_readers``), not on its first request.
@@ -21,12 +23,14 @@ import json
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from feast.permissions.user import User
 
 from feature_repo.errors import FeatureStoreError
+from feature_repo.serving.auth import authenticated_caller, authorize_lookup
 from feature_repo.serving.errors import (
     InvalidEntityError,
     OnlineStoreUnavailableError,
@@ -73,7 +77,9 @@ def reader_of(service: str | None, features: tuple[str, ...]) -> OnlineFeatureRe
 
 
 @router.post("/get-online-features")
-async def get_online_features(request: Request) -> Response:
+async def get_online_features(
+    request: Request, caller: Annotated[User | None, Depends(authenticated_caller)]
+) -> Response:
     try:
         body = json.loads(await request.body())
     except ValueError as error:
@@ -81,6 +87,8 @@ async def get_online_features(request: Request) -> Response:
             {"detail": f"/get-online-features: the body is not JSON ({error})."}, 422
         )
     try:
+        service, features = requested(body)
+        authorize_lookup(caller, service, list(features))
         answer = lookup(body)
     except OnlineStoreUnavailableError as error:
         return JSONResponse({"detail": str(error)}, status_code=503)
@@ -89,13 +97,25 @@ async def get_online_features(request: Request) -> Response:
     return Response(json.dumps(answer, default=_json_value), media_type="application/json")
 
 
-def lookup(body: dict[str, Any]) -> dict[str, Any]:
-    """The response of one request body (a dict in the feature server's shape)."""
+def requested(body: Any) -> tuple[str | None, tuple[str, ...]]:
+    """The feature service or the feature references a request body asks for."""
     if not isinstance(body, dict) or not isinstance(body.get("entities"), dict):
         raise InvalidEntityError('expected a JSON object with "entities": {"<join key>": [...]}')
-    service, features = body.get("feature_service"), tuple(body.get("features") or ())
+    service, features = body.get("feature_service"), body.get("features") or ()
     if bool(service) == bool(features):
         raise InvalidEntityError('give either "feature_service" or "features", not both or none')
+    if not isinstance(service or "", str) or not (
+        isinstance(features, list | tuple) and all(isinstance(f, str) for f in features)
+    ):
+        raise InvalidEntityError(
+            '"feature_service" is a name and "features" a list of "view:feature" references'
+        )
+    return service, tuple(features)
+
+
+def lookup(body: dict[str, Any]) -> dict[str, Any]:
+    """The response of one request body (a dict in the feature server's shape)."""
+    service, features = requested(body)
     reader = reader_of(service, features)
     columns: dict[str, list] = body["entities"]
     sizes = {len(v) if isinstance(v, list) else -1 for v in columns.values()}
