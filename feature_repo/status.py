@@ -1,4 +1,13 @@
-"""`delivery-fs status`: for each feature view, its version, rows, newest event, last materialization and lag."""
+"""`delivery-fs status`: for each feature view, its version, rows, newest event, last materialization and lag.
+
+Time-driven features (``age_years``: a new ``user_profile`` row at each birthday, midnight UTC) are
+exact online only while their view is materialized on schedule: every row whose event time has
+passed must be online, since nothing else moves the stored value. For such a view any lag is a
+served value that is wrong (an age missing a birthday): ``warning`` says which features and what
+to run. The schedule that keeps them exact: ``feast materialize-incremental`` (or ``delivery-fs
+materialize``) daily, right after 00:00 UTC. (The order windows need no schedule: the order ledger
+makes them exact at any instant.)
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 from feast import FeatureStore
 
+from feature_repo.definitions.tags import changes_with_time
 from feature_repo.feature_versions import active_version
 from feature_repo.store import require_applied
 
@@ -24,6 +34,7 @@ class ViewStatus:
     data_age_hours: float | None  # reference - newest_event: how old the newest data is
     lag_hours: float | None  # newest_event - last_materialized, when positive: data not yet online
     stale: bool
+    warning: str | None = None  # a time-driven feature served wrong online (see the module's text)
 
     def as_json(self) -> dict:
         return {
@@ -56,8 +67,29 @@ def view_statuses(
             or (age is not None and age > max_data_age_hours)
         )
         version = f"v{active_version(store, view.name)}"
-        statuses.append(ViewStatus(view.name, version, rows, newest, materialized, age, lag, stale))
+        warning = _schedule_warning(view, newest, materialized)
+        stale = stale or warning is not None
+        statuses.append(
+            ViewStatus(view.name, version, rows, newest, materialized, age, lag, stale, warning)
+        )
     return statuses
+
+
+def time_driven_features(view) -> list[str]:
+    """Features of ``view`` whose value changes with time alone (``known_at``: "..., then each ...")."""
+    return [f.name for f in view.features if changes_with_time(f.tags)]
+
+
+def _schedule_warning(view, newest: datetime | None, materialized: datetime | None) -> str | None:
+    features = time_driven_features(view)
+    if not features or newest is None or (materialized is not None and newest <= materialized):
+        return None
+    since = f"since {materialized:%Y-%m-%d %H:%M} UTC" if materialized else "ever"
+    return (
+        f"{', '.join(features)} served wrong online: a change at {newest:%Y-%m-%d %H:%M} UTC is "
+        f"not online (materialized {since}); run `feast materialize-incremental` daily after "
+        "00:00 UTC"
+    )
 
 
 def _source_facts(

@@ -90,24 +90,20 @@ def raw_tables(built_data):
 
 
 def applied_store_config(directory: Path, env: dict | None = None) -> Path:
-    """A feature_store.yaml like the root one, with registry and online store in ``directory``, applied."""
+    """The root feature_store.yaml (the classes and settings it ships), with its own project and
+    the registry and online store in ``directory``, applied."""
+    import yaml
+
+    from feature_repo.paths import REPO_ROOT
+
     directory.mkdir(parents=True, exist_ok=True)
+    settings = yaml.safe_load((REPO_ROOT / "feature_store.yaml").read_text())
+    settings["project"] = "delivery_test"
+    settings["registry"]["path"] = str(directory / "registry.db")
+    settings["registry"].pop("cache_ttl_seconds", None)  # each test sees what it applied
+    settings["online_store"]["path"] = str(directory / "online_store.db")
     config = directory / "feature_store.yaml"
-    config.write_text(
-        f"""project: delivery_test
-provider: local
-registry:
-  registry_type: file
-  path: {directory / "registry.db"}
-  enable_online_feature_view_versioning: true
-online_store:
-  type: sqlite
-  path: {directory / "online_store.db"}
-offline_store:
-  type: duckdb
-entity_key_serialization_version: 3
-"""
-    )
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
     run_cli("feast", "-f", str(config), "apply", env=env)
     return config
 

@@ -106,3 +106,28 @@ def test_status_reports_each_view(loaded, horizon):
     )
     assert stale.returncode == 1
     assert all(v["stale"] for v in json.loads(stale.stdout)["views"] if v["view"] != "user_profile")
+
+
+def test_status_warns_when_a_birthday_is_not_online(loaded, raw_tables, horizon):
+    """age_years is exact online only while user_profile is materialized daily after midnight UTC:
+    once a birthday has passed since the last load, status names the feature and what to run."""
+    _, env = loaded
+    users = raw_tables[0]
+    birth = users["birth_date"]
+    # the first instant after the horizon at which some user's age increases, found by hand
+    first = min(
+        pd.Timestamp(year=year, month=b.month, day=b.day, tz="UTC")
+        for b in birth
+        if not (b.month == 2 and b.day == 29)
+        for year in (horizon.year, horizon.year + 1)
+        if pd.Timestamp(year=year, month=b.month, day=b.day, tz="UTC") > horizon
+    )
+    before = run_cli("delivery-fs", "status", "--as-of",
+                     (first - pd.Timedelta(seconds=1)).isoformat(), "--json", env=env)  # fmt: skip
+    profile = {v["view"]: v for v in json.loads(before.stdout)["views"]}["user_profile"]
+    assert profile["warning"] is None and "warning" not in before.stderr
+    after = run_cli("delivery-fs", "status", "--as-of", first.isoformat(), "--json", env=env)
+    profile = {v["view"]: v for v in json.loads(after.stdout)["views"]}["user_profile"]
+    assert profile["stale"] is True
+    assert profile["warning"].startswith("age_years served wrong online")
+    assert "materialize-incremental" in after.stderr and "age_years" in after.stderr

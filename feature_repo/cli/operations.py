@@ -79,5 +79,7 @@ def status(
             f"feature views as of {reference:%Y-%m-%d %H:%M} UTC",
             pd.DataFrame([s.as_json() for s in statuses]),
         )
+    for warned in (s for s in statuses if s.warning):
+        err_console.print(f"warning: {warned.view}: {warned.warning}")
     if fail_if_stale and any(s.stale for s in statuses):
         raise typer.Exit(code=1)

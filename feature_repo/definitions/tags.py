@@ -32,6 +32,16 @@ def feature_tags(feature: str, description: str, known_at: str) -> dict[str, str
     return {f"feature.{feature}.description": description, f"feature.{feature}.known_at": known_at}
 
 
+# in a ``known_at`` tag: the value changes again later with time alone ("registration, then each
+# birthday (midnight UTC)"), so it is exact online only while its view is materialized on schedule
+RECURS_MARK = ", then each "
+
+
+def changes_with_time(tags: dict[str, str]) -> bool:
+    """Whether a field with these tags changes with time alone, after it is first known."""
+    return RECURS_MARK in tags.get("known_at", "")
+
+
 def carries_personal_data(tags: dict[str, str]) -> bool:
     """Whether an object with these tags must be treated as personal data.
 

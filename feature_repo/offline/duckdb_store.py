@@ -40,6 +40,7 @@ from pydantic import StrictStr
 
 from feature_repo.feature_refs import parse_feature_ref, versioned_view
 from feature_repo.offline.entity_frame import normalized_entity_frame
+from feature_repo.offline.feature_logs import write_feature_log
 from feature_repo.offline.latest_rows import in_little_endian_order, latest_rows
 from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
 from feature_repo.offline.point_in_time import ROW, asof_training_table, in_entity_order
@@ -178,6 +179,12 @@ class LatestRowsJob(IbisRetrievalJob):
 class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
     """DuckDBOfflineStore with normalized entity frames, vectorised on-demand views and a
     latest-row pull streamed from DuckDB."""
+
+    @staticmethod
+    def write_logged_features(config, data, source, logging_config, registry) -> None:
+        """Feast's layout for served-feature logs, each batch written whole (``feature_logs``)."""
+        destination = logging_config.destination
+        write_feature_log(data, destination.path, destination.partition_by)
 
     @staticmethod
     def read_source(data_source: DataSource, repo_path: str) -> ibis.Table:

@@ -9,7 +9,8 @@ a fixed logistic formula, documented here so that tests can compute it independe
 An unknown user is scored with ``DEFAULT_SCORE`` and ``known_user: false``.
 ``POST /get-online-features`` serves any feature service in the JSON shape of Feast's feature
 server, through the same lean reader (``feature_server_route``). ``POST /push-orders`` pushes new
-orders (``push_route``).
+orders (``push_route``). ``POST /score/churn`` scores users with the registered churn model and
+logs what it served (``churn_route``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
 from feature_repo.serving.auth import checkout_caller
 from feature_repo.serving.checkout import CheckoutFeatures, checkout_reader, features_for_checkout
+from feature_repo.serving.churn_route import router as churn_router
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
 from feature_repo.serving.feature_server_route import router as feature_server_router
 from feature_repo.serving.online_features import freeze_long_lived_objects
@@ -71,6 +73,7 @@ async def _lifespan(app: FastAPI):
 app = FastAPI(title="Checkout scoring (example)", lifespan=_lifespan)
 app.include_router(feature_server_router)  # POST /get-online-features, Feast's JSON shape
 app.include_router(push_router)  # POST /push-orders: new orders, visible online at once
+app.include_router(churn_router)  # POST /score/churn: the registered churn model
 
 
 @app.post("/score/checkout", response_model=CheckoutScore, dependencies=[Depends(checkout_caller)])

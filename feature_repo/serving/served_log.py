@@ -1,0 +1,198 @@
+"""What a scoring service served, logged in Feast's feature-logging shape, off the request path.
+
+A request hands its served rows to ``ServedFeatureLog.record`` (a sampling draw and a list append:
+no conversion, no I/O). A background thread turns what accumulated into one Arrow table every
+``flush_seconds`` (or sooner, at ``max_rows``) and writes it with ``FeatureStore.write_logged_features``
+to the feature service's ``LoggingConfig`` destination, through our offline store's
+``write_logged_features`` (one Parquet file per batch and log date, written whole or not at all).
+
+The columns are Feast's for the service (``FeatureServiceLoggingSource.get_schema``): the join
+keys, the request fields, per feature ``<view>__<feature>``, ``..__timestamp`` and ``..__status``
+(Feast's ``FieldStatus`` numbers), ``__log_timestamp``, ``__log_date``, ``__request_id``; then the
+model's ``model_version`` and ``prediction``.
+
+What a crash loses: the rows recorded since the last flush, at most ``flush_seconds`` of traffic
+(5 s by default). A clean stop (the service's shutdown) flushes them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+from feast import FeatureService, FeatureStore
+from feast.feature_logging import FeatureServiceLoggingSource
+from feast.protos.feast.serving.ServingService_pb2 import FieldStatus
+
+from feature_repo.serving.online_features import FeatureStatus, FeatureValue
+
+LOG_TIMESTAMP, LOG_DATE, REQUEST_ID = "__log_timestamp", "__log_date", "__request_id"
+MODEL_VERSION, PREDICTION = "model_version", "prediction"
+# Feast's FieldStatus numbers; a row starting after the lookup instant is not found at that instant
+STATUS_NUMBERS = {
+    FeatureStatus.PRESENT: FieldStatus.PRESENT,
+    FeatureStatus.NULL_VALUE: FieldStatus.NULL_VALUE,
+    FeatureStatus.NOT_FOUND: FieldStatus.NOT_FOUND,
+    FeatureStatus.OUTSIDE_MAX_AGE: FieldStatus.OUTSIDE_MAX_AGE,
+    FeatureStatus.NOT_YET_VALID: FieldStatus.NOT_FOUND,
+}
+
+
+@dataclass
+class _Served:
+    """One request's rows, as served (converted only when flushed)."""
+
+    entity_rows: Sequence[Mapping[str, Any]]
+    rows: Sequence[Mapping[str, FeatureValue]]
+    predictions: Sequence[float]
+    model_version: str
+    request_id: str
+    logged_at: datetime
+
+
+@dataclass
+class ServedFeatureLog:
+    """Sampled, batched logging of one feature service's served rows (see the module's text)."""
+
+    store: FeatureStore
+    service: FeatureService
+    output_views: Sequence[str]  # the view of each served name, as the reader's plan gives them
+    output_names: Sequence[str]
+    sample_rate: float
+    flush_seconds: float = 5.0
+    max_rows: int = 10_000
+    _pending: list[_Served] = field(default_factory=list, init=False, repr=False)
+    _pending_rows: int = field(default=0, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _wake: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+    _random: random.Random = field(default_factory=random.Random, init=False, repr=False)
+    written_rows: int = field(default=0, init=False)
+    failed_batches: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        source = FeatureServiceLoggingSource(self.service, self.store.project)
+        self.schema = source.get_schema(self.store.registry)
+        self._columns = _feature_columns(self.schema, self.output_views, self.output_names)
+
+    def start(self) -> ServedFeatureLog:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="served-log", daemon=True)
+            self._thread.start()
+        return self
+
+    def record(
+        self,
+        entity_rows: Sequence[Mapping[str, Any]],
+        rows: Sequence[Mapping[str, FeatureValue]],
+        predictions: Sequence[float],
+        model_version: str,
+        request_id: str | None = None,
+    ) -> bool:
+        """Keep one request's served rows for the next flush, with probability ``sample_rate``."""
+        if self.sample_rate <= 0 or self._random.random() >= self.sample_rate:
+            return False
+        served = _Served(entity_rows, rows, predictions, model_version,
+                         request_id or uuid.uuid4().hex, datetime.now(UTC))  # fmt: skip
+        with self._lock:
+            self._pending.append(served)
+            self._pending_rows += len(rows)
+            full = self._pending_rows >= self.max_rows
+        if full:
+            self._wake.set()
+        return True
+
+    def flush(self) -> int:
+        """Write what accumulated (one table); the number of rows written."""
+        with self._lock:
+            pending, self._pending, self._pending_rows = self._pending, [], 0
+        if not pending:
+            return 0
+        try:
+            table = self.table(pending)
+            self.store.write_logged_features(table, self.service)
+        except Exception:
+            # kept for the next flush (up to ten batches' worth, then the oldest are dropped)
+            self.failed_batches += 1
+            with self._lock:
+                kept = [*pending, *self._pending]
+                while sum(len(s.rows) for s in kept) > 10 * self.max_rows and len(kept) > 1:
+                    kept.pop(0)
+                self._pending = kept
+                self._pending_rows = sum(len(s.rows) for s in kept)
+            raise
+        self.written_rows += table.num_rows
+        return table.num_rows
+
+    def stop(self) -> None:
+        """Flush what is left and stop the background thread (the service's shutdown)."""
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.flush_seconds + 30)
+            self._thread = None
+        self.flush()
+
+    def table(self, pending: Sequence[_Served]) -> pa.Table:
+        """Feast's log columns (then the model's) for pending requests."""
+        columns: dict[str, list] = {name: [] for name in self.schema.names}
+        columns[MODEL_VERSION], columns[PREDICTION] = [], []
+        for served in pending:
+            count = len(served.rows)
+            for entity_row, row in zip(served.entity_rows, served.rows, strict=True):
+                for key in self._columns.keys_and_requests:
+                    columns[key].append(entity_row.get(key))
+                for name, (value_col, time_col, status_col) in self._columns.features.items():
+                    value = row[name]
+                    columns[value_col].append(value.value)
+                    columns[time_col].append(value.event_time)
+                    columns[status_col].append(STATUS_NUMBERS[value.status])
+            columns[LOG_TIMESTAMP] += [served.logged_at] * count
+            columns[LOG_DATE] += [served.logged_at.date()] * count
+            columns[REQUEST_ID] += [served.request_id] * count
+            columns[MODEL_VERSION] += [served.model_version] * count
+            columns[PREDICTION] += [float(p) for p in served.predictions]
+        schema = self.schema.append(pa.field(MODEL_VERSION, pa.string())).append(
+            pa.field(PREDICTION, pa.float64())
+        )
+        return pa.table(columns, schema=schema)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            try:
+                self.flush()
+            except Exception:  # counted in failed_batches; the rows wait for the next flush
+                continue
+
+
+@dataclass(frozen=True)
+class _LogColumns:
+    keys_and_requests: tuple[str, ...]
+    features: dict[str, tuple[str, str, str]]  # served name -> value, timestamp, status columns
+
+
+def _feature_columns(
+    schema: pa.Schema, output_views: Sequence[str], output_names: Sequence[str]
+) -> _LogColumns:
+    """Which log column holds each served name (``<view>__<feature>`` and its two companions)."""
+    features = {}
+    for view, name in zip(output_views, output_names, strict=True):
+        column = f"{view}__{name}"
+        if column not in schema.names:
+            column = f"{view.split('@')[0]}__{name}"
+        if column not in schema.names:
+            raise ValueError(f"the log schema has no column for {view}:{name}: {schema.names}")
+        features[name] = (column, f"{column}__timestamp", f"{column}__status")
+    taken = {c for trio in features.values() for c in trio} | {LOG_TIMESTAMP, LOG_DATE, REQUEST_ID}
+    return _LogColumns(tuple(c for c in schema.names if c not in taken), features)
