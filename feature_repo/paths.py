@@ -1,9 +1,14 @@
 """Where the repository keeps its data, whatever the process's working directory.
 
 Feast's duckdb offline store resolves relative source paths against the working directory,
-so every path handed to Feast is absolute. ``DELIVERY_FS_DATA_DIR`` moves the whole data
-location: a local directory (the tests use one for an isolated store) or an S3 prefix
-(``s3://bucket/prefix``, the ``aws`` profile). With S3, the pipeline works in a local working
+so every path handed to Feast is absolute. ``DELIVERY_FS_DATA_DIR`` moves the data: raw files,
+feature tables, pushed orders, served-feature logs, trained models and reports, to a local
+directory (the tests use one for an isolated store) or an S3 prefix (``s3://bucket/prefix``, the
+``aws`` profile). It does not move the registry or the online store: the profile's
+feature_store.yaml places those (the default's ``data/registry.db`` and ``data/online_store.db``,
+relative to the repository), so two data directories used with one profile share them; select a
+profile per data directory (``FEAST_FS_YAML_FILE_PATH``) to keep them apart. ``delivery-fs status``
+prints all three locations. With S3, the pipeline works in a local working
 copy (``DELIVERY_FS_WORK_DIR``, default ``data/s3/<bucket>/<prefix>``) and publishes to S3.
 """
 

@@ -75,6 +75,32 @@ def view_statuses(
     return statuses
 
 
+def storage_locations(store: FeatureStore) -> dict[str, str]:
+    """Where this store keeps what: ``DELIVERY_FS_DATA_DIR`` moves the data (raw files, feature
+    tables, pushed orders, served-feature logs, models, reports); the registry and the online
+    store are where the profile's feature_store.yaml puts them (relative paths: to its directory),
+    whatever ``DELIVERY_FS_DATA_DIR`` says."""
+    from feature_repo.paths import data_location
+
+    config = store.config
+    registry = config.registry
+    registry_path = registry if isinstance(registry, str) else getattr(registry, "path", "")
+    online = config.online_store
+    online_path = getattr(online, "path", None) or getattr(online, "connection_string", None)
+    return {
+        "data (DELIVERY_FS_DATA_DIR)": data_location(),
+        "registry (feature_store.yaml)": _resolved(store, registry_path),
+        f"online store ({online.type}, feature_store.yaml)": _resolved(store, online_path or "-"),
+    }
+
+
+def _resolved(store: FeatureStore, path: str) -> str:
+    if not path or "://" in path or ":" in path.split("/")[0] or path == "-":
+        return path
+    candidate = Path(path)
+    return str(candidate if candidate.is_absolute() else Path(store.repo_path) / candidate)
+
+
 def time_driven_features(view) -> list[str]:
     """Features of ``view`` whose value changes with time alone (``known_at``: "..., then each ...")."""
     return [f.name for f in view.features if changes_with_time(f.tags)]

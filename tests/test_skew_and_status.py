@@ -131,3 +131,17 @@ def test_status_warns_when_a_birthday_is_not_online(loaded, raw_tables, horizon)
     assert profile["stale"] is True
     assert profile["warning"].startswith("age_years served wrong online")
     assert "materialize-incremental" in after.stderr and "age_years" in after.stderr
+
+
+def test_status_says_where_each_part_is_kept(loaded, built_data):
+    """DELIVERY_FS_DATA_DIR moves the data; the registry and online store follow the profile."""
+    _, env = loaded
+    result = run_cli("delivery-fs", "status", "--as-of", "horizon", "--json", env=env)
+    locations = json.loads(result.stdout)["locations"]
+    directory = SESSION_DIR / "skew_store"
+    assert locations["data (DELIVERY_FS_DATA_DIR)"] == str(features_dir().parent)
+    assert locations["registry (feature_store.yaml)"] == str(directory / "registry.db")
+    online = [v for k, v in locations.items() if k.startswith("online store")]
+    assert online == [str(directory / "online_store.db")]
+    table = run_cli("delivery-fs", "status", "--as-of", "horizon", env=env)
+    assert f"registry (feature_store.yaml): {directory / 'registry.db'}" in table.stdout

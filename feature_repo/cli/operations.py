@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from feature_repo.cli.instants import instant
-from feature_repo.cli.rendering import err_console, print_frame
+from feature_repo.cli.rendering import console, err_console, print_frame
 
 app = typer.Typer()
 
@@ -66,15 +66,20 @@ def status(
 
     import pandas as pd
 
-    from feature_repo.status import view_statuses
+    from feature_repo.status import storage_locations, view_statuses
     from feature_repo.store import open_store
 
     reference = instant(as_of)  # one instant for the whole report
-    statuses = view_statuses(open_store(), reference, max_lag_hours, max_data_age_hours)
+    store = open_store()
+    statuses = view_statuses(store, reference, max_lag_hours, max_data_age_hours)
+    locations = storage_locations(store)
     if as_json:
         views = [s.as_json() for s in statuses]
-        print(json.dumps({"as_of": reference.isoformat(), "views": views}, indent=2))
+        print(json.dumps({"as_of": reference.isoformat(), "locations": locations, "views": views},
+                         indent=2))  # fmt: skip
     else:
+        for what, where in locations.items():
+            console.print(f"{what}: {where}")
         print_frame(
             f"feature views as of {reference:%Y-%m-%d %H:%M} UTC",
             pd.DataFrame([s.as_json() for s in statuses]),
