@@ -32,6 +32,7 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.utils import make_tzaware
 from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import field_validator
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -47,9 +48,25 @@ Row = tuple[EntityKeyProto, dict[str, ValueProto], datetime, datetime | None]
 
 
 class BulkRedisOnlineStoreConfig(RedisOnlineStoreConfig):
-    """Feast's Redis settings (``redis_type``, ``connection_string``, ...), selected by this module's class."""
+    """Feast's Redis settings (``redis_type``, ``connection_string``, ...), selected by this module's class.
+
+    Feast's ``skip_dedup: true`` is refused: it lets an older row overwrite a newer one, which the
+    bulk and push paths here never do (their newer-row check runs inside Redis, in the same round
+    trip, so skipping it would save little), and Feast 0.67 honours it on its asynchronous path
+    only. A setting that would hold on one path and not on another is an error, not a surprise."""
 
     type: Literal["feature_repo.online.redis.BulkRedisOnlineStore"] = REDIS_TYPE  # type: ignore[assignment]
+
+    @field_validator("skip_dedup")
+    @classmethod
+    def _keeps_the_newer_row_rule(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "skip_dedup: true is not supported by feature_repo.online.redis.BulkRedisOnlineStore "
+                "(it keeps Feast's rule that an older row never overwrites a newer one on every "
+                "path): remove the setting, or use `type: redis` (Feast's own class) to skip the check"
+            )
+        return value
 
 
 class BulkRedisOnlineStore(RedisOnlineStore):
