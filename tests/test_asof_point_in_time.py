@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from feast import Entity, FeatureView, Field, FileSource
+from feast import Entity, FeatureView, Field, FileSource, ValueType
 from feast.types import Int64
 
 from feature_repo.offline.duckdb_store import DeliveryDuckDBOfflineStore
@@ -47,7 +47,7 @@ def view(tmp_path) -> FeatureView:
     source = FileSource(
         path=str(path), timestamp_field="event_timestamp", created_timestamp_column="created"
     )
-    user = Entity(name="user", join_keys=["user_id"])
+    user = Entity(name="user", join_keys=["user_id"], value_type=ValueType.INT64)
     return FeatureView(
         name="orders",
         entities=[user],

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from feast import Entity, FeatureView, Field, FileSource, RepoConfig
 from feast.types import Float64, Int64, String
-from feast.utils import _convert_arrow_to_proto
 from feast.value_type import ValueType
 
+from feature_repo.feast_internals import arrow_to_online_rows
 from feature_repo.horizon import data_horizon
 from feature_repo.online import batch_engine
 from feature_repo.online.encoded_rows import encode_rows
@@ -176,7 +176,7 @@ def test_redis_bulk_load_keeps_feasts_newer_row_rule(redis_server, tmp_path):
 
             for batch in batches:
                 RedisOnlineStore().online_write_batch(
-                    config, view, _convert_arrow_to_proto(batch, view, keys), None
+                    config, view, arrow_to_online_rows(batch, view, keys), None
                 )
         contents[kind] = _redis_contents(client, config.project)
     assert len(contents["ours"]) == 3

@@ -16,10 +16,10 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 from feast.type_map import python_values_to_proto_values
 from feast.types import Float64, Int64, String
-from feast.utils import _convert_arrow_to_proto
 from feast.value_type import ValueType
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from feature_repo.feast_internals import arrow_to_online_rows
 from feature_repo.online.encoded_rows import encode_rows, entity_keys
 from feature_repo.online.value_columns import encode_column, timestamp_messages
 
@@ -80,7 +80,7 @@ def test_encoded_rows_are_feasts_rows_serialized():
     })  # fmt: skip
     join_keys = {"user_id": ValueType.INT64}
     rows = encode_rows(batch, view, join_keys, 3)
-    feast_rows = _convert_arrow_to_proto(batch, view, join_keys)
+    feast_rows = arrow_to_online_rows(batch, view, join_keys)
     assert rows.entity_keys == [serialize_entity_key(k, 3) for k, _, _, _ in feast_rows]
     for name, column in rows.features.items():
         assert column.serialized == [v[name].SerializeToString() for _, v, _, _ in feast_rows]

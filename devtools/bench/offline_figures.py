@@ -80,7 +80,7 @@ def offline_pull(config: str, end: str, mode: str) -> dict[str, Any]:
             start_date=instant - view.ttl, end_date=instant,
         )  # fmt: skip
         if mode == "latest":
-            job = store._get_provider().offline_store.pull_latest_from_table_or_query(**arguments)
+            job = store.provider.offline_store.pull_latest_from_table_or_query(**arguments)
             rows += sum(batch.num_rows for batch in job.to_arrow_batches())
         else:
             frame = DuckDBOfflineStore.pull_all_from_table_or_query(**arguments).to_arrow()

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 
 from feast import FeatureStore
 from feast.infra.key_encoding_utils import serialize_entity_key
-from feast.infra.online_stores.helpers import _mmh3, _redis_key, compute_table_id
+from feast.infra.online_stores.helpers import compute_table_id
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 
+from feature_repo.feast_internals import redis_hash_field, redis_key
 from feature_repo.online.translation import online_backend
 
 JOIN_KEY = "user_id"
@@ -40,12 +41,16 @@ def _redis_reader(store: FeatureStore, view_features: dict[str, Sequence[str]]):
     config = store.config
     host, port = config.online_store.connection_string.split(",")[0].split(":")
     client = redis.Redis(host=host, port=int(port))
-    fields = [_mmh3(f"{view}:{name}") for view, names in view_features.items() for name in names]
+    fields = [
+        redis_hash_field(f"{view}:{name}")
+        for view, names in view_features.items()
+        for name in names
+    ]
     fields += [f"_ts:{view}".encode() for view in view_features]
     version = config.entity_key_serialization_version
 
     def read(user_ids: Sequence[int]) -> object:
-        keys = [_redis_key(config.project, _entity_key(u), version) for u in user_ids]
+        keys = [redis_key(config.project, _entity_key(u), version) for u in user_ids]
         with client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.hmget(key, fields)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow as pa
 from feast import FeatureStore
 from feast.infra.key_encoding_utils import serialize_entity_key
-from feast.infra.online_stores.helpers import _mmh3, _redis_key
 
 from devtools.bench.online_baselines import JOIN_KEY, _entity_key
+from feature_repo.feast_internals import redis_hash_field, redis_key
 from feature_repo.online.translation import online_backend
 
 PIPELINE_ENTITIES = 2_000
@@ -48,7 +48,7 @@ def _redis_writer(store: FeatureStore):
 
     def write(view, table: pa.Table, timestamp_field: str) -> int:
         names, users, values, stamps = _columns(view, table, timestamp_field)
-        fields = [_mmh3(f"{view.name}:{name}") for name in names]
+        fields = [redis_hash_field(f"{view.name}:{name}") for name in names]
         ts_field = f"_ts:{view.name}"
         pipe = client.pipeline(transaction=False)
         for row, user in enumerate(users):
@@ -57,7 +57,7 @@ def _redis_writer(store: FeatureStore):
                 for field, column in zip(fields, values, strict=True)
             }
             mapping[ts_field] = str(stamps[row]).encode()
-            pipe.hset(_redis_key(project, _entity_key(user), version), mapping=mapping)
+            pipe.hset(redis_key(project, _entity_key(user), version), mapping=mapping)
             if row % PIPELINE_ENTITIES == PIPELINE_ENTITIES - 1:
                 pipe.execute()
         pipe.execute()

@@ -76,7 +76,7 @@ def materialize(config: str, end: str) -> dict[str, Any]:
     """``store.materialize`` of the main service's views, as the online backfill runs it."""
     store = _store(config)
     instant = datetime.fromisoformat(end)
-    online = store._get_provider().online_store
+    online = store.provider.online_store
     written: list[float] = []  # the online store's share of the time
     online.online_write_batch = _timed(online.online_write_batch, written)
     if hasattr(online, "bulk_load"):  # the streaming engine's writer, its commit included

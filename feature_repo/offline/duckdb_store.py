@@ -24,7 +24,6 @@ import pandas as pd
 import pyarrow as pa
 from feast.data_format import ParquetFormat
 from feast.data_source import DataSource
-from feast.infra.offline_stores import duckdb as feast_duckdb
 from feast.infra.offline_stores.duckdb import DuckDBOfflineStore, DuckDBOfflineStoreConfig
 from feast.infra.offline_stores.file_source import FileSource
 from feast.infra.offline_stores.ibis import (
@@ -38,6 +37,7 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
+from feature_repo.feast_internals import duckdb_read_source, duckdb_write_source, prepared_backend
 from feature_repo.feature_refs import parse_feature_ref, versioned_view
 from feature_repo.offline.entity_frame import normalized_entity_frame
 from feature_repo.offline.feature_logs import write_feature_log
@@ -73,8 +73,11 @@ class TrainingRetrievalJob(IbisRetrievalJob):
         """``job`` with the on-demand views that have a vectorised form taken over."""
         vectorised, others = split_by_vectorised(job.on_demand_feature_views)
         wrapped = cls(
-            job.table, others, job.full_feature_names, job.metadata, job.data_source_writer,
-            job.staging_location, job.staging_location_endpoint_override, job.repo_path,
+            table=job.table, on_demand_feature_views=others,
+            full_feature_names=job.full_feature_names, metadata=job.metadata,
+            data_source_writer=job.data_source_writer, staging_location=job.staging_location,
+            staging_location_endpoint_override=job.staging_location_endpoint_override,
+            repo_path=job.repo_path,
         )  # fmt: skip
         wrapped.vectorised_views = vectorised
         wrapped.positioned = positioned
@@ -122,15 +125,14 @@ class TrainingRetrievalJob(IbisRetrievalJob):
 def _arrow_reader(table: ibis.Table, rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
     """The rows of ``table`` streamed from DuckDB in Arrow batches of at most ``rows`` (ibis's own
     ``to_pyarrow_batches`` calls a cursor method that DuckDB 2 no longer has)."""
-    backend = table._find_backend()
-    backend._run_pre_execute_hooks(table)  # registers in-memory tables
+    backend = prepared_backend(table)  # in-memory tables registered
     return backend.con.sql(backend.compile(table)).to_arrow_reader(rows)
 
 
 def _streamed(table: ibis.Table, memory_limit: str | None = None) -> pa.Table:
     """The rows of ``table`` as one Arrow table, gathered batch by batch (DuckDB does not hold a
     materialized copy of the whole result meanwhile), DuckDB held to ``memory_limit`` meanwhile."""
-    with _duckdb_memory(table._find_backend().con, memory_limit):
+    with _duckdb_memory(table.get_backend().con, memory_limit):
         reader = _arrow_reader(table)
         return pa.Table.from_batches(list(reader), schema=reader.schema)
 
@@ -176,6 +178,16 @@ class LatestRowsJob(IbisRetrievalJob):
             reader.close()
 
 
+def _job_writing(arguments: dict) -> dict:
+    """The writing options of an ``IbisRetrievalJob``, by keyword, from ``_with_reading``'s."""
+    return {
+        "data_source_writer": arguments["data_source_writer"],
+        "staging_location": arguments["staging_location"],
+        "staging_location_endpoint_override": arguments["staging_location_endpoint_override"],
+        "repo_path": str(arguments["config"].repo_path),
+    }
+
+
 class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
     """DuckDBOfflineStore with normalized entity frames, vectorised on-demand views and a
     latest-row pull streamed from DuckDB."""
@@ -198,7 +210,7 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
         )
         if plain_parquet and "://" not in path:
             return ibis.read_parquet(path)
-        return feast_duckdb._read_data_source(data_source, repo_path)
+        return duckdb_read_source(data_source, repo_path)
 
     @classmethod
     def _with_reading(cls, arguments: dict) -> dict:
@@ -207,7 +219,7 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
         return {
             **{name: value for name, value in arguments.items() if name != "cls"},
             "data_source_reader": cls.read_source,
-            "data_source_writer": feast_duckdb._write_data_source,
+            "data_source_writer": duckdb_write_source,
             "staging_location": config.offline_store.staging_location,
             "staging_location_endpoint_override": (
                 config.offline_store.staging_location_endpoint_override
@@ -249,10 +261,12 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
             max_event_timestamp=stamps.max().to_pydatetime(),
         )
         job = IbisRetrievalJob(
-            table, [v for v in on_demand if v.mode != "substrait"], full_feature_names, metadata,
-            arguments["data_source_writer"], arguments["staging_location"],
-            arguments["staging_location_endpoint_override"], str(config.repo_path),
-        )  # fmt: skip
+            table=table,
+            on_demand_feature_views=[v for v in on_demand if v.mode != "substrait"],
+            full_feature_names=full_feature_names,
+            metadata=metadata,
+            **_job_writing(arguments),
+        )
         limit = getattr(config.offline_store, "historical_memory_limit", HISTORICAL_MEMORY_LIMIT)
         return TrainingRetrievalJob.wrapping(job, positioned=True, memory_limit=limit)
 
@@ -274,9 +288,12 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
             feature_name_columns, timestamp_field, created_timestamp_column, start_date, end_date,
         )  # fmt: skip
         return LatestRowsJob(
-            table, [], False, None, arguments["data_source_writer"], arguments["staging_location"],
-            arguments["staging_location_endpoint_override"], str(config.repo_path),
-        )  # fmt: skip
+            table=table,
+            on_demand_feature_views=[],
+            full_feature_names=False,
+            metadata=None,
+            **_job_writing(arguments),
+        )
 
     @classmethod
     def pull_all_from_table_or_query(

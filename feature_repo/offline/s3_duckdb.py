@@ -19,9 +19,9 @@ import uuid
 
 import ibis
 from feast.data_source import DataSource
-from feast.infra.offline_stores import duckdb as feast_duckdb
 from pydantic import StrictStr
 
+from feature_repo.feast_internals import duckdb_read_source
 from feature_repo.offline.duckdb_store import (
     DeliveryDuckDBOfflineStore,
     DeliveryDuckDBOfflineStoreConfig,
@@ -48,7 +48,7 @@ def read_source(data_source: DataSource, repo_path: str) -> ibis.Table:
     """Feast's reader, except that ``s3://`` Parquet goes through s3fs instead of httpfs."""
     path = getattr(data_source, "path", "") or ""
     if not path.startswith("s3://"):
-        return feast_duckdb._read_data_source(data_source, repo_path)
+        return duckdb_read_source(data_source, repo_path)
     backend = _connection()
     view = f"s3_source_{uuid.uuid4().hex}"
     quoted = path.replace("'", "''")

@@ -2,7 +2,7 @@
 store to the online store in bounded Arrow batches.
 
 Feast 0.67's local engine reads the whole pull into one Arrow table, deduplicates it again in
-pandas, then converts it row by row into protobufs (``_convert_arrow_to_proto``). For a plain
+pandas, then converts it row by row into protobufs (``arrow_to_online_rows``). For a plain
 feature view loaded with ``pull_latest_features`` (the offline store has already kept the latest
 row per entity) this engine instead reads record batches of ``online_write_batch_size`` rows
 (``to_arrow_batches`` when the offline job has it), encodes each a column at a time
@@ -29,13 +29,12 @@ import pyarrow as pa
 from feast import FeatureView
 from feast.infra.common.materialization_job import MaterializationJobStatus, MaterializationTask
 from feast.infra.compute_engines.local.compute import LocalComputeEngine, LocalComputeEngineConfig
-from feast.infra.compute_engines.local.feature_builder import LocalFeatureBuilder
 from feast.infra.compute_engines.local.job import LocalMaterializationJob
 from feast.infra.compute_engines.utils import create_offline_store_retrieval_job
 from feast.infra.registry.base_registry import BaseRegistry
-from feast.utils import _convert_arrow_to_proto
 from feast.value_type import ValueType
 
+from feature_repo.feast_internals import arrow_to_online_rows, column_info
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.online.prefetch import prefetched
 
@@ -88,7 +87,7 @@ class StreamingComputeEngine(LocalComputeEngine):
         if bulk_load is None or not can_bulk_load(config):
             with closing(batches):
                 for batch in batches:
-                    rows = _convert_arrow_to_proto(batch, view, join_keys)
+                    rows = arrow_to_online_rows(batch, view, join_keys)
                     self.online_store.online_write_batch(config, view, rows, None)
             return
         version = config.entity_key_serialization_version
@@ -105,23 +104,23 @@ class StreamingComputeEngine(LocalComputeEngine):
         them; with ``key_order``, in the order of the serialized entity keys when the offline job
         can sort them (``to_arrow_batches(rows, key_order=...)``, the project's DuckDB store)."""
         view = task.feature_view
-        column_info = LocalFeatureBuilder(registry, task, backend=None).get_column_info(view)
+        columns = column_info(registry, task, view)
         job = create_offline_store_retrieval_job(
             data_source=view.batch_source,
             context=self.get_execution_context(registry, task),
             start_time=task.start_time,
             end_time=task.end_time,
-            column_info=column_info,
+            column_info=columns,
         )
         rows = self.repo_config.materialization_config.online_write_batch_size or DEFAULT_BATCH_ROWS
         batch_reader = getattr(job, "to_arrow_batches", None)
         if batch_reader and key_order and "key_order" in signature(batch_reader).parameters:
-            batches = batch_reader(rows, key_order=column_info.join_keys[0])
+            batches = batch_reader(rows, key_order=columns.join_keys[0])
         elif batch_reader:
             batches = batch_reader(rows)
         else:
             batches = job.to_arrow().to_batches(max_chunksize=rows)
-        mapping = column_info.field_mapping or {}
+        mapping = columns.field_mapping or {}
         reading = iter(batches)
         try:
             for batch in reading:

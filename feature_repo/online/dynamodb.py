@@ -27,8 +27,9 @@ try:  # the aws extra
     from feast.infra.online_stores.dynamodb import (
         DynamoDBOnlineStore,
         DynamoDBOnlineStoreConfig,
-        _latest_data_to_write,
     )
+
+    from feature_repo.feast_internals import latest_row_per_entity, write_dynamodb_items
 
     class BulkDynamoDBOnlineStoreConfig(DynamoDBOnlineStoreConfig):
         """Feast's DynamoDB settings (``region``, ``endpoint_url``, ...), selected by this module's class."""
@@ -39,9 +40,7 @@ try:  # the aws extra
         """Feast's DynamoDB online store writing only each entity's latest row of a batch."""
 
         def _write_batch_non_duplicates(self, table_instance, data, progress, config):
-            super()._write_batch_non_duplicates(
-                table_instance, list(_latest_data_to_write(data)), None, config
-            )
+            write_dynamodb_items(self, table_instance, list(latest_row_per_entity(data)), config)
             if progress:
                 progress(len(data))
 

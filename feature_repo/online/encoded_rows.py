@@ -1,7 +1,7 @@
 """One Arrow record batch of a feature view, encoded for an online store a column at a time: the
 serialized entity keys, each feature's serialized ``ValueProto``s (``value_columns``) and the event
-and created times, exactly as Feast's ``_convert_arrow_to_proto`` would hand them to
-``online_write_batch`` once serialized, without a protobuf or a dict per row.
+and created times, exactly as Feast's conversion (``feast_internals.arrow_to_online_rows``) would
+hand them to ``online_write_batch`` once serialized, without a protobuf or a dict per row.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def check_online_rows(
     if len(keys) != 1:
         raise MaterializationCheckError(f"{view.name}: only single-key views are checked.")
     key = keys[0]
-    provider = store._get_provider()
+    provider = store.provider
     missing, stale = [], []
     for begin in range(0, len(latest), READ_BATCH):
         batch = latest.iloc[begin : begin + READ_BATCH]
@@ -81,7 +81,7 @@ def _latest_offline_rows(
     """Each entity's latest event time in [start, end], read from the offline store as materialize does."""
     source = view.batch_source
     keys = [column.name for column in view.entity_columns]
-    job = store._get_provider().offline_store.pull_latest_from_table_or_query(
+    job = store.provider.offline_store.pull_latest_from_table_or_query(
         config=store.config,
         data_source=source,
         join_key_columns=keys,

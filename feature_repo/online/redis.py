@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from feast import FeatureView, RepoConfig
 from feast.infra.key_encoding_utils import serialize_entity_key
-from feast.infra.online_stores.helpers import _mmh3, compute_versioned_name
+from feast.infra.online_stores.helpers import compute_versioned_name
 from feast.infra.online_stores.redis import RedisOnlineStore, RedisOnlineStoreConfig
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
@@ -37,6 +37,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from feature_repo.feast_internals import redis_client, redis_hash_field
 from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 from feature_repo.online.redis_script_writer import ScriptedHashWriter
@@ -79,7 +80,7 @@ class BulkRedisOnlineStore(RedisOnlineStore):
         data: Sequence[Row],
         progress: Callable[[int], Any] | None,
     ) -> None:
-        writer = _HashWriter(self._get_client(config.online_store), config, table)
+        writer = _HashWriter(redis_client(self, config.online_store), config, table)
         version = config.entity_key_serialization_version
         for begin in range(0, len(data), PIPELINE_ENTITIES):
             part = data[begin : begin + PIPELINE_ENTITIES]
@@ -102,7 +103,7 @@ class BulkRedisOnlineStore(RedisOnlineStore):
         """A writer of encoded batches of ``table`` (the streaming engine's) with Feast's
         newer-row rule: through a server-side script on a plain Redis (``redis_script_writer``),
         in pipelines of ``PIPELINE_ENTITIES`` entities on a cluster."""
-        client = self._get_client(config.online_store)
+        client = redis_client(self, config.online_store)
         writer = _HashWriter(client, config, table)
         scripted = None
         if not str(config.online_store.redis_type).endswith("cluster"):
@@ -137,14 +138,14 @@ class _HashWriter:
         self.view = compute_versioned_name(
             table, config.registry.enable_online_feature_view_versioning
         )
-        self.fields = {f.name: _mmh3(f"{self.view}:{f.name}") for f in table.features}
+        self.fields = {f.name: redis_hash_field(f"{self.view}:{f.name}") for f in table.features}
         self.ts_field = f"_ts:{self.view}".encode()
         self.suffix = config.project.encode("utf-8")
         self.key_ttl = config.online_store.key_ttl_seconds
         self.latest: dict[bytes, int] = {}  # newest event time written so far per key (ns)
 
     def field(self, feature: str) -> bytes:
-        return self.fields.get(feature) or _mmh3(f"{self.view}:{feature}")
+        return self.fields.get(feature) or redis_hash_field(f"{self.view}:{feature}")
 
     def write(
         self, entity_keys: list[bytes], event_times: list[datetime], fields: list[list]

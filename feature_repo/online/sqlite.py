@@ -30,6 +30,7 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.utils import to_naive_utc
 
+from feature_repo.feast_internals import sqlite_connection
 from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreUnavailableError
 
@@ -59,7 +60,7 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
     ) -> None:
         if not self.can_bulk_load(config):
             return super().online_write_batch(config, table, data, progress)  # other columns
-        connection = self._get_conn(config)
+        connection = sqlite_connection(self, config)
         with connection:  # one transaction: all rows of the batch, or none
             connection.executemany(
                 _upsert(config, table), _feature_rows(data, config.entity_key_serialization_version)
@@ -78,7 +79,7 @@ class BulkSqliteOnlineStore(SqliteOnlineStore):
     def bulk_load(self, config: RepoConfig, table: FeatureView):
         """A writer of encoded batches of ``table``, all committed together when the block ends
         (rolled back if it raises); rows go in multi-row statements of ``STATEMENT_ROWS``."""
-        connection = self._get_conn(config)
+        connection = sqlite_connection(self, config)
         statement_rows = min(
             STATEMENT_ROWS, connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 6
         )

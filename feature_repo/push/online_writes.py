@@ -36,7 +36,7 @@ def write_view_rows(
     for position, (key, event_time) in enumerate(zip(keys, event_times, strict=True)):
         values = {name: column[position] for name, column in columns.items()}
         data.append((_entity_key(key), values, event_time, None))
-    store._get_provider().online_store.online_write_batch(store.config, view, data, None)
+    store.provider.online_store.online_write_batch(store.config, view, data, None)
 
 
 def read_view_rows(
@@ -44,7 +44,7 @@ def read_view_rows(
 ) -> list[tuple[datetime | None, dict[str, Any] | None]]:
     """Per entity key: ``(event_time, {feature: Python value})``, or ``(None, None)`` without a row."""
     view = store.get_feature_view(view_name)
-    rows = store._get_provider().online_store.online_read(
+    rows = store.provider.online_store.online_read(
         store.config, view, [_entity_key(key) for key in keys], [f.name for f in view.features]
     )
     found = []

@@ -14,6 +14,7 @@ from datetime import datetime
 import mmh3
 from feast import FeatureStore
 
+from feature_repo.feast_internals import dynamodb_client
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import StoredRow
 
@@ -23,10 +24,7 @@ MAX_KEYS = 100
 class DynamoDBReader:
     def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
         config = store.config.online_store
-        online = store._get_provider().online_store
-        self.client = online._get_dynamodb_client(
-            config.region, config.endpoint_url, config.session_based_auth
-        )
+        self.client = dynamodb_client(store.provider.online_store, config)
         self.consistent = config.consistent_reads
         self.views = []  # (table name, features, projection)
         for view in plan.views:

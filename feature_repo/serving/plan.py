@@ -2,9 +2,9 @@
 online name (Feast's versioned name), join keys, features to read and TTL; the on-demand views and
 the request fields they compute from; and the names the caller gets back.
 
-The views are resolved with Feast's own ``_get_feature_views_to_use``, the function behind
-``get_online_features``, so that pinned (``view@vN``) and unpinned references name the tables and
-hash fields that stock Feast reads.
+The views are resolved as Feast's ``get_online_features`` resolves them (``feature_views_to_use``,
+through ``feast_internals``), so that pinned (``view@vN``) and unpinned references name the tables
+and hash fields that stock Feast reads.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from feast import FeatureStore
 from feast.errors import FeatureServiceNotFoundException, FeatureViewNotFoundException
 from feast.infra.online_stores.helpers import compute_versioned_name
 from feast.on_demand_feature_view import OnDemandFeatureView
-from feast.utils import _get_feature_views_to_use
 from feast.value_type import ValueType
 
+from feature_repo.feast_internals import feature_views_to_use
 from feature_repo.feature_refs import (
     FeatureRefError,
     parse_feature_ref,
@@ -104,7 +104,7 @@ def _view_plans(store: FeatureStore, view_features: dict[str, tuple[str, ...]]):
     for name in view_features:
         resolve_feature_view(store, name)  # a clear error for an unknown view or version
     refs = [f"{name}:{feature}" for name, features in view_features.items() for feature in features]
-    resolved, _ = _get_feature_views_to_use(store.registry, store.project, refs, allow_cache=True)
+    resolved, _ = feature_views_to_use(store.registry, store.project, refs)
     by_name = {view.projection.name_to_use(): view for view in resolved}
     versioned = store.config.registry.enable_online_feature_view_versioning
     return tuple(

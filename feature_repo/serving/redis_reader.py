@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from feast import FeatureStore
-from feast.infra.online_stores.helpers import _mmh3
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from feature_repo.feast_internals import redis_client, redis_hash_field
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import StoredRow
 
 
 class RedisReader:
     def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
-        self.client = store._get_provider().online_store._get_client(store.config.online_store)
+        self.client = redis_client(store.provider.online_store, store.config.online_store)
         self.suffix = store.config.project.encode("utf-8")
         groups: dict[tuple[str, ...], list[int]] = {}
         for index, view in enumerate(plan.views):
@@ -33,7 +33,7 @@ class RedisReader:
             for index in indexes:
                 view = plan.views[index]
                 start = len(fields)
-                fields += [_mmh3(f"{view.online_name}:{name}") for name in view.features]
+                fields += [redis_hash_field(f"{view.online_name}:{name}") for name in view.features]
                 fields.append(f"_ts:{view.online_name}".encode())
                 slices.append((start, len(fields) - 1))
             self.groups.append((indexes, fields, slices))

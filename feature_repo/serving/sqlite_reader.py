@@ -17,17 +17,15 @@ from pathlib import Path
 
 from feast import FeatureStore
 from feast.infra.online_stores.helpers import compute_table_id
-from feast.infra.online_stores.sqlite import SqliteOnlineStore
 
+from feature_repo.feast_internals import sqlite_db_path
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import StoredRow
 
 
 class SqliteReader:
     def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
-        self.uri = (
-            Path(SqliteOnlineStore._get_db_path(store.config)).absolute().as_uri() + "?mode=ro"
-        )
+        self.uri = Path(sqlite_db_path(store.config)).absolute().as_uri() + "?mode=ro"
         self.local = threading.local()
         self.statements: dict[tuple[int, ...], str] = {}
         versioned = store.config.registry.enable_online_feature_view_versioning
