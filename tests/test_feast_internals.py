@@ -1,4 +1,4 @@
-"""Feast's and ibis's internals pinned against the installed versions (``feature_repo.feast_internals``).
+"""The Feast and ibis internals that ``feature_repo.feast_internals`` reaches, pinned.
 
 An upgrade that renames, moves or re-shapes one of them fails here, by name: each internal's
 signature as recorded, the byte layouts the lean readers and bulk writers rely on (entity key,
@@ -38,6 +38,19 @@ from feature_repo.feast_internals import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+LIBRARIES = ("feast", "ibis")
+# The classes whose underscored members no project module may reach but through the seam.
+FEAST_AND_IBIS_CLASSES = (
+    "feast.FeatureStore", "feast.infra.passthrough_provider.PassthroughProvider",
+    "feast.infra.online_stores.redis.RedisOnlineStore",
+    "feast.infra.online_stores.sqlite.SqliteOnlineStore",
+    "feast.infra.online_stores.dynamodb.DynamoDBOnlineStore",
+    "feast.infra.offline_stores.duckdb.DuckDBOfflineStore",
+    "feast.infra.offline_stores.ibis.IbisRetrievalJob",
+    "feast.infra.compute_engines.local.compute.LocalComputeEngine",
+    "feast.infra.compute_engines.local.feature_builder.LocalFeatureBuilder",
+    "ibis.expr.types.Table", "ibis.expr.types.Column", "ibis.backends.duckdb.Backend",
+)  # fmt: skip
 
 # Recorded from feast 0.67.0 and ibis 12.0.0: parameter names, kinds and defaults (annotations left
 # out: they name classes of other libraries, and a call does not depend on them).
@@ -64,19 +77,13 @@ RECORDED = {
 
 # (project class, Feast class) for each hook of OVERRIDDEN_HOOKS.
 OVERRIDES = {
-    "_materialize_one": (
-        "feature_repo.online.batch_engine.StreamingComputeEngine",
-        "feast.infra.compute_engines.local.compute.LocalComputeEngine",
-    ),
-    "_to_arrow_internal": (
-        "feature_repo.offline.duckdb_store.TrainingRetrievalJob",
-        "feast.infra.offline_stores.ibis.IbisRetrievalJob",
-    ),
-    "_write_batch_non_duplicates": (
-        "feature_repo.online.dynamodb.BulkDynamoDBOnlineStore",
-        "feast.infra.online_stores.dynamodb.DynamoDBOnlineStore",
-    ),
-}
+    "_materialize_one": ("feature_repo.online.batch_engine.StreamingComputeEngine",
+                         "feast.infra.compute_engines.local.compute.LocalComputeEngine"),
+    "_to_arrow_internal": ("feature_repo.offline.duckdb_store.TrainingRetrievalJob",
+                           "feast.infra.offline_stores.ibis.IbisRetrievalJob"),
+    "_write_batch_non_duplicates": ("feature_repo.online.dynamodb.BulkDynamoDBOnlineStore",
+                                    "feast.infra.online_stores.dynamodb.DynamoDBOnlineStore"),
+}  # fmt: skip
 
 EVENT_TIME = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 EVENT_SECONDS = 1_735_787_045  # 2025-01-01T00:00Z is 1_735_689_600; + 1 day 3 h 4 min 5 s
@@ -222,7 +229,7 @@ def test_feasts_stock_sqlite_store_writes_the_row_the_lean_reader_reads(tmp_path
     store.teardown(config, [view], [user])
 
 
-@pytest.mark.integration  # needs moto's server (DynamoDB over HTTP), which make test-fast leaves out
+@pytest.mark.integration  # needs moto's server (DynamoDB over HTTP), left out of make test-fast
 def test_feasts_stock_dynamodb_store_writes_the_item_the_lean_reader_reads(moto):
     from feast.infra.online_stores.dynamodb import DynamoDBOnlineStore
 
@@ -263,10 +270,7 @@ def test_prepared_backend_runs_an_in_memory_tables_sql_on_duckdb_directly():
 def _private_uses(path: Path, private_names: set[str]) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
-            "feast",
-            "ibis",
-        ):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in LIBRARIES:
             found += [
                 f"{path}:{node.lineno} imports {a.name}" for a in node.names if a.name[0] == "_"
             ]
@@ -282,22 +286,7 @@ def _private_uses(path: Path, private_names: set[str]) -> list[str]:
 
 
 def test_no_private_feast_or_ibis_name_is_used_outside_the_seam():
-    import ibis.expr.types as ir
-    from feast import FeatureStore
-    from feast.infra.compute_engines.local.compute import LocalComputeEngine
-    from feast.infra.offline_stores.duckdb import DuckDBOfflineStore
-    from feast.infra.offline_stores.ibis import IbisRetrievalJob
-    from feast.infra.online_stores.dynamodb import DynamoDBOnlineStore
-    from feast.infra.online_stores.redis import RedisOnlineStore
-    from feast.infra.online_stores.sqlite import SqliteOnlineStore
-    from feast.infra.passthrough_provider import PassthroughProvider
-    from ibis.backends.duckdb import Backend
-
-    classes = [
-        FeatureStore, PassthroughProvider, RedisOnlineStore, SqliteOnlineStore,
-        DynamoDBOnlineStore, DuckDBOfflineStore, IbisRetrievalJob, LocalComputeEngine,
-        ir.Table, ir.Column, Backend,
-    ]  # fmt: skip
+    classes = [_resolved(name) for name in FEAST_AND_IBIS_CLASSES]
     private = {n for c in classes for n in dir(c) if n[0] == "_" and not n.endswith("__")}
     seam = Path(feast_internals.__file__).resolve()
     files = [

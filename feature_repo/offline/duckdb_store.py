@@ -73,11 +73,10 @@ class TrainingRetrievalJob(IbisRetrievalJob):
         """``job`` with the on-demand views that have a vectorised form taken over."""
         vectorised, others = split_by_vectorised(job.on_demand_feature_views)
         wrapped = cls(
-            table=job.table, on_demand_feature_views=others,
+            table=job.table, on_demand_feature_views=others, repo_path=job.repo_path,
             full_feature_names=job.full_feature_names, metadata=job.metadata,
             data_source_writer=job.data_source_writer, staging_location=job.staging_location,
             staging_location_endpoint_override=job.staging_location_endpoint_override,
-            repo_path=job.repo_path,
         )  # fmt: skip
         wrapped.vectorised_views = vectorised
         wrapped.positioned = positioned
@@ -180,12 +179,8 @@ class LatestRowsJob(IbisRetrievalJob):
 
 def _job_writing(arguments: dict) -> dict:
     """The writing options of an ``IbisRetrievalJob``, by keyword, from ``_with_reading``'s."""
-    return {
-        "data_source_writer": arguments["data_source_writer"],
-        "staging_location": arguments["staging_location"],
-        "staging_location_endpoint_override": arguments["staging_location_endpoint_override"],
-        "repo_path": str(arguments["config"].repo_path),
-    }
+    names = ("data_source_writer", "staging_location", "staging_location_endpoint_override")
+    return {**{n: arguments[n] for n in names}, "repo_path": str(arguments["config"].repo_path)}
 
 
 class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
@@ -261,12 +256,9 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
             max_event_timestamp=stamps.max().to_pydatetime(),
         )
         job = IbisRetrievalJob(
-            table=table,
-            on_demand_feature_views=[v for v in on_demand if v.mode != "substrait"],
-            full_feature_names=full_feature_names,
-            metadata=metadata,
-            **_job_writing(arguments),
-        )
+            table=table, on_demand_feature_views=[v for v in on_demand if v.mode != "substrait"],
+            full_feature_names=full_feature_names, metadata=metadata, **_job_writing(arguments),
+        )  # fmt: skip
         limit = getattr(config.offline_store, "historical_memory_limit", HISTORICAL_MEMORY_LIMIT)
         return TrainingRetrievalJob.wrapping(job, positioned=True, memory_limit=limit)
 
@@ -288,12 +280,9 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
             feature_name_columns, timestamp_field, created_timestamp_column, start_date, end_date,
         )  # fmt: skip
         return LatestRowsJob(
-            table=table,
-            on_demand_feature_views=[],
-            full_feature_names=False,
-            metadata=None,
+            table=table, on_demand_feature_views=[], full_feature_names=False, metadata=None,
             **_job_writing(arguments),
-        )
+        )  # fmt: skip
 
     @classmethod
     def pull_all_from_table_or_query(
