@@ -81,9 +81,10 @@ class _Loaded:
 def _load() -> None:
     try:
         scorer = churn_scorer()
-    except FeatureStoreError as error:
-        _Loaded.scorer, _Loaded.problem = None, str(error)
-        log.warning("POST /score/churn is unavailable: %s", error)
+    except Exception as error:  # noqa: BLE001 - the other routes must start whatever the model does
+        problem = str(error) if isinstance(error, FeatureStoreError) else repr(error)
+        _Loaded.scorer, _Loaded.problem = None, problem
+        log.warning("POST /score/churn is unavailable: %s", problem)
         return
     _Loaded.scorer = scorer
     service = scorer.reader.store.get_feature_service(scorer.model.record.feature_service)
