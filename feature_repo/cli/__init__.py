@@ -1,6 +1,6 @@
 """`delivery-fs`: the project's own operations. Feast's CLI stays the way to apply, plan, materialize and serve.
 
-One module per area (``data``, ``online``, ``fresh``, ``training``, ``operations``, ``catalogue``, ``sagemaker``);
+One module per area (``data``, ``online``, ``fresh``, ``training``, ``model``, ``operations``, ``catalogue``, ``sagemaker``);
 the commands parse options, call the domain modules and print. ``errors`` is the one place where
 errors become messages and exit codes; ``rendering`` prints tables; ``instants`` reads times.
 """
@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import typer
 
-from feature_repo.cli import catalogue, data, fresh, online, operations, sagemaker, training
+from feature_repo.cli import (
+    catalogue,
+    data,
+    fresh,
+    model,
+    online,
+    operations,
+    sagemaker,
+    training,
+)
 from feature_repo.cli.errors import HandledErrorsGroup
 
 app = typer.Typer(
@@ -18,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-for area in (data, online, fresh, training, operations, catalogue):
+for area in (data, online, fresh, training, model, operations, catalogue):
     app.add_typer(area.app)
 app.add_typer(sagemaker.app, name="sagemaker")
 
