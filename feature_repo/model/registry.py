@@ -98,9 +98,12 @@ def register_model(record: ModelRecord, learner: ChurnLearner) -> ModelRecord:
     mlflow, client = _client()
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
-        artifacts = None
-        if not os.environ.get(TRACKING_ENV):
-            artifacts = (data_dir() / "models" / "artifacts").resolve().as_uri()
+        artifacts = None  # a server keeps its own; a local database keeps them beside it
+        uri = tracking_uri()
+        if uri.startswith("sqlite:///"):
+            artifacts = (
+                (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
+            )
         experiment_id = client.create_experiment(EXPERIMENT, artifact_location=artifacts)
     else:
         experiment_id = experiment.experiment_id
