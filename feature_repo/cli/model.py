@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -58,3 +59,50 @@ def score_churn(
         known = "" if score.known_user else " (unknown user)"
         console.print(f"user {score.user_id}: churn probability {score.probability:.3f}{known} "
                       f"({record.name} version {record.version})")  # fmt: skip
+
+
+@app.command("monitor")
+def monitor(
+    model: Annotated[
+        str, typer.Option(help="Registered model whose training set is the baseline.")
+    ] = "churn_model",
+    since: Annotated[
+        str, typer.Option(help="Window start (ISO-8601, 'now' or 'horizon').")
+    ] = "horizon",
+    until: Annotated[str | None, typer.Option(help="Window end (default: since + 7 days).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder of drift.json and drift.html.")] = None,
+    psi_drift: Annotated[float, typer.Option(help="PSI at or above this: drift.")] = 0.2,
+    js_drift: Annotated[
+        float, typer.Option(help="Jensen-Shannon distance at or above this: drift.")
+    ] = 0.1,
+    null_points: Annotated[
+        float, typer.Option(help="Null rate moved by this many points: drift.")
+    ] = 5.0,
+) -> None:
+    """Compare the served features of a window (the logs; without logs, the offline features) with the
+    model's training set: PSI and KS per numeric feature, Jensen-Shannon per categorical one, null
+    rates. Writes JSON and HTML reports; exits 1 when a feature drifted."""
+    from datetime import timedelta
+
+    from feature_repo.cli.instants import instant
+    from feature_repo.monitoring.drift import Thresholds
+    from feature_repo.monitoring.monitor import monitor as run_monitor
+    from feature_repo.store import open_store
+
+    start = instant(since)
+    end = instant(until) if until else start + timedelta(days=7)
+    limits = Thresholds(psi_drift=psi_drift, js_drift=js_drift, null_points=null_points)
+    result = run_monitor(open_store(), model, start, end, out, limits)
+    rows = [{"feature": d.feature, "state": "DRIFT" if d.drifted else ("warn" if d.warning else "ok"),
+             "PSI": d.psi, "KS": d.ks_statistic, "JS": d.js_distance,
+             "null change (points)": round(d.null_rate_change_points, 2)} for d in result.drifts]  # fmt: skip
+    import pandas as pd
+
+    s = result.summary
+    print_frame(f"{s['service']} ({s['model']}), {s['source']} {s['since']} to {s['until']}: "
+                f"{s['current_rows']:,} rows against {s['baseline_rows']:,}",
+                pd.DataFrame(rows).round(4))  # fmt: skip
+    console.print(f"reports: {result.json_report} {result.html_report}")
+    if result.drifted:
+        console.print(f"drift in {len(result.drifted)} feature(s): {', '.join(result.drifted)}")
+        raise typer.Exit(code=1)

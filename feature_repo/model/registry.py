@@ -163,16 +163,27 @@ def _load(name: str, version: str | None, learner: bool) -> tuple[ModelRecord, C
     if chosen is None:
         known = ", ".join(sorted((str(v.version) for v in versions), key=int))
         raise ModelRegistryError(f"model '{name}' has no version {version} (versions: {known}).")
+    try:
+        facts, fitted = _artifacts(mlflow, chosen.run_id, learner)
+    except Exception as error:  # noqa: BLE001 - MLflow's errors: say which version and what to do
+        raise ModelRegistryError(
+            f"model '{name}' version {chosen.version} (run {chosen.run_id}) cannot be read from "
+            f"{tracking_uri()}: {error} Retrain it (`delivery-fs train`) or pick another version."
+        ) from error
+    facts.update(version=str(chosen.version), run_id=chosen.run_id, name=name)
+    return ModelRecord(**facts), fitted
+
+
+def _artifacts(mlflow, run_id: str, learner: bool) -> tuple[dict, ChurnLearner | None]:
     with tempfile.TemporaryDirectory() as folder:
         path = mlflow.artifacts.download_artifacts(
-            run_id=chosen.run_id, artifact_path=RECORD_FILE, dst_path=folder
+            run_id=run_id, artifact_path=RECORD_FILE, dst_path=folder
         )
         facts = json.loads(Path(path).read_text())
         fitted = None
         if learner:
             path = mlflow.artifacts.download_artifacts(
-                run_id=chosen.run_id, artifact_path=LEARNER_FILE, dst_path=folder
+                run_id=run_id, artifact_path=LEARNER_FILE, dst_path=folder
             )
             fitted = joblib.load(path)
-    facts.update(version=str(chosen.version), run_id=chosen.run_id, name=name)
-    return ModelRecord(**facts), fitted
+    return facts, fitted

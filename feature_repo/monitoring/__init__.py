@@ -1,0 +1,1 @@
+"""Watching served features for drift against a model's training set (``delivery-fs monitor``)."""

@@ -1,0 +1,86 @@
+"""The current sample of a monitoring window: the served-feature logs of a feature service between
+two instants (read by DuckDB, only the columns asked for), or, without logs, the offline features of
+the window (``get_historical_features`` for the baseline's users at random instants in it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from feast import FeatureStore
+
+from feature_repo.training_frames import training_frame
+
+PRESENT = 1  # Feast's FieldStatus.PRESENT
+OFFLINE_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class Window:
+    frame: pd.DataFrame  # one column per feature, missing as null
+    source: str  # "logs" or "offline"
+    rows: int
+    freshness_hours: dict[str, float]  # per view: window end - newest event time served
+
+
+def logged_window(
+    folder: Path, features: dict[str, str], since: datetime, until: datetime
+) -> Window | None:
+    """Logged rows of ``folder`` in [since, until): ``features`` maps a feature to its view."""
+    files = list(folder.rglob("*.parquet")) if folder.exists() else []
+    if not files:
+        return None
+    columns = []
+    for name, view in features.items():
+        column = f'"{view}__{name}"'
+        columns.append(
+            f'CASE WHEN "{view}__{name}__status" = {PRESENT} THEN {column} END AS "{name}"'
+        )
+    views = sorted(set(features.values()))
+    newest = [f'max("{view}__{next(n for n, v in features.items() if v == view)}__timestamp") '
+              f'AS "{view}"' for view in views]  # fmt: skip
+    source = (
+        f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+    )
+    where = "__log_timestamp >= $since AND __log_timestamp < $until"
+    with duckdb.connect() as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        parameters = {"since": since, "until": until}
+        frame = connection.execute(
+            f"SELECT {', '.join(columns)} FROM {source} WHERE {where}", parameters
+        ).df()
+        stamps = connection.execute(
+            f"SELECT {', '.join(newest)} FROM {source} WHERE {where}", parameters
+        ).fetchone()
+    if frame.empty:
+        return None
+    freshness = {
+        view: round((_utc(until) - _utc(stamp)).total_seconds() / 3600, 2)
+        for view, stamp in zip(views, stamps, strict=True)
+        if stamp is not None
+    }
+    return Window(frame, "logs", len(frame), freshness)
+
+
+def offline_window(
+    store: FeatureStore, service: str, users: np.ndarray, since: datetime, until: datetime,
+    seed: int = 7,
+) -> Window:  # fmt: skip
+    """The service's offline features for the baseline's users at random instants of the window."""
+    rng = np.random.default_rng(seed)
+    start, end = pd.Timestamp(since), pd.Timestamp(until)
+    span = (end - start).total_seconds()
+    instants = start + pd.to_timedelta(np.floor(rng.random(OFFLINE_ROWS) * span), unit="s")
+    rows = pd.DataFrame({"user_id": rng.choice(users, OFFLINE_ROWS), "event_timestamp": instants})
+    rows["request_time"] = rows["event_timestamp"]
+    frame = training_frame(store, rows, service)
+    return Window(frame, "offline", len(frame), {})
+
+
+def _utc(moment) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
