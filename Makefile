@@ -36,6 +36,10 @@ demo: install
 	$(FEAST) materialize-incremental $$($(DFS) data-horizon)
 	$(DFS) show-training-frame
 	$(DFS) show-online
+	$(DFS) train
+	$(DFS) score-churn 112312 118004 --as-of horizon
+	@# monitor exits 1 when a feature drifted (the demo's last month drifts in time); 2 is an error
+	$(DFS) monitor --until horizon || [ $$? -eq 1 ]
 
 ## Everything the tests need, then the tests, in parallel. The tests start their servers themselves
 ## (redis-server, a Redis Cluster, moto, the SageMaker emulator, feast ui + Chromium, local Spark).

@@ -21,6 +21,7 @@ from rich.console import Console
 from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures, spark_figures
 from devtools.bench.measure import machine
+from devtools.bench.model_figures import model_figures
 from devtools.bench.offline_figures import offline_figures
 from devtools.bench.push_figures import push_figures
 from devtools.bench.report import Figure, merge_results, print_table, write_results
@@ -106,6 +107,14 @@ def _push(session: Session) -> list[Figure]:
     return push_figures(session.bench, session.scales[0], redis.endpoint)
 
 
+def _model(session: Session) -> list[Figure]:
+    config = session.store("redis")
+    for step in ("materialize", "load_ledger"):
+        session.bench.step(step, session.store_scale, config=str(config), end=session.end)
+    users = f.lookup_users(session.bench, session.store_scale, 2_000)
+    return model_figures(session.bench, session.store_scale, config, users, session.end)
+
+
 def _sagemaker(session: Session) -> list[Figure]:
     scale = session.scales[0]
     settings = _sagemaker_servers(session.bench, session.servers, session.bench.work_dir)
@@ -120,6 +129,7 @@ SECTIONS: dict[str, Callable[[Session], list[Figure]]] = {
     "serving": _serving,
     "offline": _offline,
     "push": _push,
+    "model": _model,
     "sagemaker": _sagemaker,
 }
 

@@ -89,8 +89,8 @@ def monitor(
     from feature_repo.monitoring.monitor import monitor as run_monitor
     from feature_repo.store import open_store
 
-    start = instant(since)
-    end = instant(until) if until else start + timedelta(days=7)
+    end = instant(until)
+    start = instant(since) if since else end - timedelta(days=7)
     limits = Thresholds(psi_drift=psi_drift, js_drift=js_drift, null_points=null_points)
     result = run_monitor(open_store(), model, start, end, out, limits)
     rows = [{"feature": d.feature, "state": "DRIFT" if d.drifted else ("warn" if d.warning else "ok"),

@@ -1,0 +1,54 @@
+"""Steps of the model section, each run in a fresh process (``Bench.step(..., module=...)``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from devtools.bench.measure import time_calls
+from devtools.bench.steps import main as run_step
+
+
+def churn(config: str, users: list[int], batch: int, calls: int, warm_up: int, mode: str,
+          now: str) -> dict[str, Any]:  # fmt: skip
+    """``batch`` users per call: ``scorer`` (read + model, as /score/churn) or ``reader`` (the
+    lean read of the model's feature service alone)."""
+    from feature_repo.model.registry import load_model
+    from feature_repo.serving.churn import ChurnScorer
+    from feature_repo.serving.online_features import freeze_long_lived_objects
+    from feature_repo.store import open_store
+
+    scorer = ChurnScorer(open_store(config_path=config), load_model())
+    instant = datetime.fromisoformat(now)
+    groups = [users[i : i + batch] for i in range(0, len(users) - batch + 1, batch)]
+    work = scorer.score if mode == "scorer" else scorer.read
+    work(groups[0], instant)
+    freeze_long_lived_objects()
+    return time_calls(lambda i: work(groups[i % len(groups)], instant), calls, warm_up)
+
+
+def http_churn(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict[str, Any]:
+    """``POST /score/churn`` for one user, on one kept-alive connection."""
+    import http.client
+    from urllib.parse import urlparse
+
+    address = urlparse(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    bodies = [json.dumps({"user_ids": [u], "as_of": now}) for u in users]
+    headers = {"Content-Type": "application/json"}
+
+    def call(i: int) -> None:
+        connection.request("POST", "/score/churn", bodies[i % len(bodies)], headers)
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}: {body[:300]!r}")
+
+    return time_calls(call, calls, warm_up)
+
+
+STEPS = {f.__name__: f for f in (churn, http_churn)}
+
+if __name__ == "__main__":
+    run_step(STEPS)
