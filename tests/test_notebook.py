@@ -39,7 +39,7 @@ def test_notebook_draws_its_plots(executed):
         for o in cell.get("outputs", [])
         if "image/png" in o.get("data", {})
     ]
-    assert len(images) == 3  # label balance, distributions, categorical bars
+    assert len(images) == 4  # label balance, distributions, categorical bars, calibration
 
 
 def test_saved_dataset_holds_correct_labels_and_features(executed, store_config, raw_tables):
