@@ -15,7 +15,12 @@ app = typer.Typer()
 @app.command("train")
 def train(
     eval_months: Annotated[
-        int, typer.Option(help="The last N observation months evaluate; the earlier ones train.")
+        int,
+        typer.Option(
+            "--eval-months",
+            "--months-eval",
+            help="The last N observation months evaluate; the earlier ones train.",
+        ),
     ] = 1,
     register_as: Annotated[str, typer.Option(help="Registered model name.")] = "churn_model",
 ) -> None:
