@@ -35,6 +35,13 @@ TRANSACTION_COLUMNS: Final[dict[str, str]] = {
     "delivery_type": "str",
 }
 
+# Money columns and their plausible range, in the data's currency: a value outside [0, MONEY_MAX] is
+# refused wherever orders come in (raw files, pushes), naming the column, before any arithmetic (cents
+# of 1e308 overflow). Delivery orders cost tens of units; 100,000 leaves room for any real one.
+MONEY_COLUMNS: Final = ("amount", "shipping_costs", "discount_coupon_amount")
+MONEY_MAX: Final = 100_000
+INT64_RANGE: Final = (-(2**63), 2**63 - 1)  # ids and counts are stored as int64
+
 COLUMNS_BY_TABLE: Final[dict[str, dict[str, str]]] = {
     USERS: USER_COLUMNS,
     TRANSACTIONS: TRANSACTION_COLUMNS,

@@ -131,6 +131,8 @@ def test_build_features_on_spark_equals_the_default(built_data, tmp_path):
 SPARK_DEFECTS = [
     ("transactions", "amount", [30, 700], "twelve"),
     ("transactions", "amount", [40, 41], -3.5),
+    ("transactions", "amount", [50], 1e308),  # money is in [0, 100000]
+    ("transactions", "discount_coupon_amount", [12], 1e30),  # not an int64
     ("transactions", "transaction_date", [25], "2020-06-01 10:00:00+02:00"),
     ("transactions", "transaction_id", [5, 800], 1),
     ("transactions", "user_id", [60], 999),

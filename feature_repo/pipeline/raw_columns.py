@@ -99,9 +99,10 @@ def _as_int(path: Path, column: str, values: pd.Series) -> pd.Series:
     if pd.api.types.is_integer_dtype(values) and not values.isna().any():
         return values.astype(np.int64)
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() | (numbers % 1 != 0)
+    low, high = tf.INT64_RANGE
+    bad = numbers.isna() | (numbers % 1 != 0) | (numbers < low) | (numbers >= high)
     if bad.any():
-        raise offending(path, column, "expected whole numbers", bad, values)
+        raise offending(path, column, "expected whole numbers (64-bit)", bad, values)
     return numbers.astype(np.int64)
 
 

@@ -5,7 +5,7 @@ offending rows; nothing is written until both tables pass.
 
 Users are read whole (one row per user). Transactions are read in chunks of rows, so memory is
 bounded by a chunk, and checked as if the file were read whole: the checks run in a fixed order
-(each column's type, unique ids, non-negative money, 0/1 flags, known users), and the error is
+(each column's type, unique ids, money in [0, 100000], 0/1 flags, known users), and the error is
 that of the first check that fails anywhere in the file, with its first offending rows and its
 count over the whole file, rows located by their line in the whole file.
 
@@ -41,7 +41,6 @@ from feature_repo.pipeline.raw_columns import (
 )
 
 CHUNK_ROWS = 1_000_000
-MONEY_COLUMNS = ("amount", "shipping_costs", "discount_coupon_amount")
 _COLUMN_STEPS = {column: step for step, column in enumerate(tf.TRANSACTION_COLUMNS)}
 UNIQUE_STEP = len(_COLUMN_STEPS)  # the order in which checks fail, as if the file were read whole
 MIXED_TIMEZONES_STEP = _COLUMN_STEPS["transaction_date"] - 0.5  # before parsing that column
@@ -64,10 +63,17 @@ def _check_unique(path: Path, frame: pd.DataFrame, column: str) -> None:
         )
 
 
-def _check_non_negative(path: Path, frame: pd.DataFrame, column: str) -> None:
+def _check_money_range(path: Path, frame: pd.DataFrame, column: str) -> None:
+    """Money in [0, MONEY_MAX] (raw_format): nothing implausible reaches the cents arithmetic."""
     negative = frame[column] < 0
     if negative.any():
         raise offending(path, column, "negative values", negative, frame[column])
+    too_large = frame[column] > tf.MONEY_MAX
+    if too_large.any():
+        raise offending(
+            path, column, f"values above {tf.MONEY_MAX} (money is in [0, {tf.MONEY_MAX}])",
+            too_large, frame[column],
+        )  # fmt: skip
 
 
 def _read_whole(path: Path) -> pd.DataFrame:
@@ -164,9 +170,9 @@ def _check_chunk(
             typed[column] = CONVERTERS[kind](path, column, chunk[column])
         transactions = pd.DataFrame(typed)
         step = UNIQUE_STEP
-        for column in MONEY_COLUMNS:
+        for column in tf.MONEY_COLUMNS:
             step += 1
-            _check_non_negative(path, transactions, column)
+            _check_money_range(path, transactions, column)
         step += 1
         not_a_flag = ~transactions["discount_coupon"].isin([0, 1])
         if not_a_flag.any():
@@ -258,7 +264,7 @@ def scan_transactions(
 
 
 def read_transactions(path: Path, users: pd.DataFrame) -> pd.DataFrame:
-    """Typed, checked transactions, whole: unique ids, known users, no negative money, 0/1 coupon flags."""
+    """Typed, checked transactions, whole: unique ids, known users, money in range, 0/1 coupon flags."""
     chunks: list[pd.DataFrame] = []
     scan_transactions(path, users, chunks.append)
     return pd.concat(chunks, ignore_index=True)

@@ -23,7 +23,6 @@ from feature_repo import raw_format as tf
 from feature_repo.push.results import OrderResult, OrderStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-NON_NEGATIVE = ("amount", "shipping_costs", "discount_coupon_amount")
 
 
 @dataclass(frozen=True)
@@ -105,9 +104,9 @@ def _checked(record: Mapping[str, Any] | str, index: int, location: str, now: da
     if extra:
         raise OrderProblem(f"unexpected field(s) {extra}; expected {list(tf.TRANSACTION_COLUMNS)}")
     values = {column: _typed(column, kind, record[column]) for column, kind in tf.TRANSACTION_COLUMNS.items()}  # fmt: skip
-    for column in NON_NEGATIVE:
-        if values[column] < 0:
-            raise OrderProblem(f"{column}: {record[column]!r} is negative")
+    for column in tf.MONEY_COLUMNS:
+        if not 0 <= values[column] <= tf.MONEY_MAX:
+            raise OrderProblem(f"{column}: {record[column]!r} is outside [0, {tf.MONEY_MAX}]")
     if values["discount_coupon"] not in (0, 1):
         raise OrderProblem(f"discount_coupon: {record['discount_coupon']!r} must be 0 or 1")
     if values["transaction_date"] > pd.Timestamp(now) + FUTURE_TOLERANCE:
@@ -124,6 +123,8 @@ def _typed(column: str, kind: str, value: Any) -> Any:
             number = float(value) if isinstance(value, str) else value
             if isinstance(number, bool) or not float(number).is_integer():
                 raise ValueError
+            if not tf.INT64_RANGE[0] <= int(number) <= tf.INT64_RANGE[1]:
+                raise ValueError  # stored as int64
             return int(number)
         if kind == "float":
             number = float(value)
@@ -139,7 +140,7 @@ def _typed(column: str, kind: str, value: Any) -> Any:
         return stamp.as_unit("us")
     except (ValueError, TypeError, OverflowError):
         expected = {
-            "int": "a whole number",
+            "int": "a whole number (64-bit)",
             "float": "a number",
             "datetime": "an ISO-8601 date-time",
         }

@@ -78,7 +78,8 @@ def _converted(kind: str, text: Column) -> tuple[Column, Column, str]:
         number = trimmed.try_cast("double")
         bad = number.isNull() | F.isnan(number)
         if kind == "int":
-            return number.cast("long"), bad | (number != F.floor(number)), "expected whole numbers"
+            bad |= (number != F.round(number, 0)) | (F.abs(number) >= float(2**63))  # int64 only
+            return number.try_cast("long"), bad, "expected whole numbers (64-bit)"
         infinite = F.abs(number) == float("inf")
         return number, bad | infinite, "expected numbers"
     if kind == "str":
@@ -189,10 +190,11 @@ def read_transactions(spark: SparkSession, path: Path, users: DataFrame) -> Data
     known = users.select(F.col("user_id").alias("_known_user"), F.lit(True).alias("_known"))
 
     def extra(frame: DataFrame) -> list[Check]:
-        checks = [
-            Check(c, "negative values", _typed_column(c) < 0, _typed_column(c))
-            for c in ("amount", "shipping_costs", "discount_coupon_amount")
-        ]
+        above = f"values above {tf.MONEY_MAX} (money is in [0, {tf.MONEY_MAX}])"
+        checks = []
+        for c in tf.MONEY_COLUMNS:  # as pipeline.raw_data: negative, then too large, per column
+            checks.append(Check(c, "negative values", _typed_column(c) < 0, _typed_column(c)))
+            checks.append(Check(c, above, _typed_column(c) > tf.MONEY_MAX, _typed_column(c)))
         flag = _typed_column("discount_coupon")
         checks.append(Check("discount_coupon", "expected 0 or 1", ~flag.isin(0, 1), flag))
         unknown = F.col("_known").isNull()
