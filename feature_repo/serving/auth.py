@@ -37,9 +37,12 @@ from feature_repo.feature_refs import FeatureRefError, parse_feature_ref
 from feature_repo.serving.checkout import CHECKOUT_SERVICE
 
 BEARER = "bearer "
-# Routes answered without a token, on purpose: the OpenAPI document and its viewers (no feature
-# values). Every other route of the scoring service needs a valid token under ``auth: oidc``.
-PUBLIC_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Routes answered without a token, on purpose: the OpenAPI document and its viewers, the probes and
+# the metrics (no feature values; serve /metrics on an internal network, as is usual). Every other
+# route of the scoring service needs a valid token under ``auth: oidc``.
+PUBLIC_ROUTES = frozenset(
+    {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz", "/readyz", "/metrics"}
+)
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 

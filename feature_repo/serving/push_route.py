@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from feature_repo.push.service import WRITTEN_VIEWS, OrderPusher
 from feature_repo.serving.auth import writer_caller
 from feature_repo.serving.checkout import default_store
+from feature_repo.serving.service_metrics import count_pushes
 
 router = APIRouter()
 
@@ -51,6 +52,7 @@ async def _push_caller(request: Request):
 )
 def push_orders(request: PushOrdersRequest) -> PushOrdersResponse:
     results = _pusher().push(request.orders, "request")
+    count_pushes(results)
     answer = PushOrdersResponse(
         counts=dict(Counter(str(r.status) for r in results)),
         results=[r.as_dict() for r in results],

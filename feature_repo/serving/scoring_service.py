@@ -28,6 +28,7 @@ from feature_repo.serving.churn_route import router as churn_router
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
 from feature_repo.serving.feature_server_route import router as feature_server_router
 from feature_repo.serving.online_features import freeze_long_lived_objects
+from feature_repo.serving.operations_route import install_operations
 from feature_repo.serving.push_route import router as push_router
 
 DEFAULT_SCORE = 0.5  # a user the store knows nothing about
@@ -74,6 +75,7 @@ app = FastAPI(title="Checkout scoring (example)", lifespan=_lifespan)
 app.include_router(feature_server_router)  # POST /get-online-features, Feast's JSON shape
 app.include_router(push_router)  # POST /push-orders: new orders, visible online at once
 app.include_router(churn_router)  # POST /score/churn: the registered churn model
+install_operations(app)  # GET /healthz, /readyz, /metrics; request metrics
 
 
 @app.post("/score/checkout", response_model=CheckoutScore, dependencies=[Depends(checkout_caller)])
