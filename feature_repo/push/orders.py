@@ -3,7 +3,8 @@ and location, and the others proceed.
 
 Orders are the tutorial's transaction rows (``raw_format.TRANSACTION_COLUMNS``), given as JSON
 lines, CSV with the tutorial's header, or JSON objects. ``transaction_date`` is ISO-8601; a naive
-time is UTC. An order more than ``FUTURE_TOLERANCE`` after the push instant is refused.
+time is UTC. An order more than ``FUTURE_TOLERANCE`` after the push instant, or before 1970, is
+refused; money outside [0, 100000] (``raw_format.MONEY_MAX``) too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from feature_repo import raw_format as tf
 from feature_repo.push.results import OrderResult, OrderStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = pd.Timestamp("1970-01-01", tz=UTC)  # instants are kept as Unix time from here on
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def _checked(record: Mapping[str, Any] | str, index: int, location: str, now: da
             raise OrderProblem(f"{column}: {record[column]!r} is outside [0, {tf.MONEY_MAX}]")
     if values["discount_coupon"] not in (0, 1):
         raise OrderProblem(f"discount_coupon: {record['discount_coupon']!r} must be 0 or 1")
+    if values["transaction_date"] < EARLIEST:
+        raise OrderProblem(f"transaction_date: {record['transaction_date']!r} is before 1970-01-01")
     if values["transaction_date"] > pd.Timestamp(now) + FUTURE_TOLERANCE:
         raise OrderProblem(
             f"transaction_date: {record['transaction_date']!r} is more than "
