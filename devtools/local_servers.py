@@ -215,14 +215,15 @@ def http_server(
     ready_path: str = "/",
     env: dict | None = None,
     timeout: float = 90.0,
+    log: Path | None = None,
 ) -> Iterator[str]:
     """Run ``command`` (a console script of this environment and its arguments) until the block ends.
 
     Waits until ``GET ready_path`` answers, yields the base URL, then stops the whole process group.
-    The server's output goes to a temporary file, not a pipe: a pipe nobody reads fills up after
-    some hundred access-log lines and the server then blocks on its next write.
+    The server's output goes to a file (``log``, or a temporary one), not a pipe: a pipe nobody
+    reads fills up after some hundred access-log lines and the server then blocks on its next write.
     """
-    with tempfile.TemporaryFile("w+") as output:
+    with open(log, "w+") if log else tempfile.TemporaryFile("w+") as output:
         process = subprocess.Popen(
             [str(BIN_DIR / command[0]), *command[1:]],
             cwd=REPO_ROOT,

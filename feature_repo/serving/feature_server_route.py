@@ -36,6 +36,7 @@ from feature_repo.serving.errors import (
     OnlineStoreUnavailableError,
     ServingError,
 )
+from feature_repo.serving.feature_server_schema import REQUEST_BODY, RESPONSES
 from feature_repo.serving.online_features import (
     REQUEST_TIME,
     FeatureValue,
@@ -76,7 +77,9 @@ def reader_of(service: str | None, features: tuple[str, ...]) -> OnlineFeatureRe
     return OnlineFeatureReader(default_store(), service, features)
 
 
-@router.post("/get-online-features")
+@router.post(
+    "/get-online-features", openapi_extra={"requestBody": REQUEST_BODY}, responses=RESPONSES
+)  # the body is read by hand; feature_server_schema documents its shape
 async def get_online_features(
     request: Request, caller: Annotated[User | None, Depends(authenticated_caller)]
 ) -> Response:

@@ -46,6 +46,7 @@ __all__ = [
 
 REQUEST_TIME = "request_time"  # filled with the lookup instant when the caller leaves it out
 PYTHON_TYPES = {ValueType.INT64: int, ValueType.INT32: int, ValueType.STRING: str}
+INT_RANGES = {ValueType.INT64: (-(2**63), 2**63 - 1), ValueType.INT32: (-(2**31), 2**31 - 1)}
 UNREACHABLE_HINT = "Lookups succeed again once it is (no restart needed)."
 
 
@@ -106,6 +107,11 @@ class OnlineFeatureReader:
             if expected and (not isinstance(value, expected) or isinstance(value, bool)):
                 raise InvalidEntityError(
                     f"'{key}' must be {value_type.name} ({expected.__name__}); got {value!r} ({type(value).__name__})."
+                )
+            low, high = INT_RANGES.get(value_type, (value, value))
+            if not low <= value <= high:
+                raise InvalidEntityError(
+                    f"'{key}' must be {value_type.name}: {value!r} is out of range."
                 )
             checked[key] = value
         for field in self.plan.request_fields:

@@ -1,5 +1,6 @@
 """Routes for operators: ``GET /healthz``, ``GET /readyz`` and ``GET /metrics``, and the request
-metrics' middleware (``install_operations(app)`` adds both to the scoring service).
+metrics' middleware (``install_operations(app)`` adds both to the scoring service, and documents
+the answers its JSON routes share).
 
 - ``/healthz``: 200 while the process answers (liveness: restart the worker otherwise).
 - ``/readyz``: 200 when the registry is loaded and the online store answers a lookup; 503 naming
@@ -24,6 +25,7 @@ from feature_repo.errors import FeatureStoreError
 from feature_repo.serving.checkout import default_store, features_for_checkout
 from feature_repo.serving.online_freshness import OnlineFreshness
 from feature_repo.serving.service_metrics import RequestMetrics, metrics_text
+from feature_repo.serving.shared_answers import document_shared_answers
 
 PROBE_USER = 0  # a user id no data set has: the probe reads the store and finds nothing
 
@@ -80,6 +82,8 @@ def metrics() -> Response:
 
 
 def install_operations(app: FastAPI) -> None:
-    """The three routes, and the middleware counting and timing every request."""
+    """The three routes, the middleware counting and timing every request, and the answers every
+    JSON route shares written into the OpenAPI document (``shared_answers``)."""
     app.include_router(router)
     app.add_middleware(RequestMetrics)
+    document_shared_answers(app)
