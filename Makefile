@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
-export PYTHONWARNINGS ?= ignore::RuntimeWarning,ignore::DeprecationWarning,ignore::UserWarning
+# Feast's CLI with the project's filters for library warnings a user cannot act on (feature_repo/library_warnings.py)
+QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
 TEST_WORKERS ?= 3
@@ -30,10 +31,10 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(DFS) generate-data
 	$(DFS) build-features
-	$(FEAST) apply
+	$(QUIET_FEAST) apply
 	$(DFS) check-quality
 	$(DFS) backfill-online
-	$(FEAST) materialize-incremental $$($(DFS) data-horizon)
+	$(QUIET_FEAST) materialize-incremental $$($(DFS) data-horizon)
 	$(DFS) show-training-frame
 	$(DFS) show-online
 	$(DFS) train
