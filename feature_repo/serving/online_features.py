@@ -47,6 +47,7 @@ __all__ = [
 REQUEST_TIME = "request_time"  # filled with the lookup instant when the caller leaves it out
 PYTHON_TYPES = {ValueType.INT64: int, ValueType.INT32: int, ValueType.STRING: str}
 INT_RANGES = {ValueType.INT64: (-(2**63), 2**63 - 1), ValueType.INT32: (-(2**31), 2**31 - 1)}
+INSTANTS = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2262, 4, 11, tzinfo=UTC))  # Unix time, ns
 UNREACHABLE_HINT = "Lookups succeed again once it is (no restart needed)."
 
 
@@ -83,7 +84,7 @@ class OnlineFeatureReader:
         self, entity_rows: Sequence[Mapping[str, Any]], now: datetime | None = None
     ) -> list[dict[str, FeatureValue]]:
         """Features of each entity row as of ``now`` (default: the current instant; naive: UTC)."""
-        now = utc_datetime(now or datetime.now(UTC))
+        now = _in_range(now or datetime.now(UTC), "the lookup instant (as_of)")
         rows = [self._checked(row, now) for row in _non_empty(entity_rows, self.service_name)]
         values = self._view_values(rows, now)
         for inputs in self._on_demand:
@@ -116,7 +117,8 @@ class OnlineFeatureReader:
             checked[key] = value
         for field in self.plan.request_fields:
             if field in row:
-                checked[field] = row[field]
+                value = row[field]
+                checked[field] = _in_range(value, field) if isinstance(value, datetime) else value
             elif field == REQUEST_TIME:
                 checked[field] = now
             else:
@@ -167,3 +169,16 @@ def _non_empty(
             f"{service_name}: expected a non-empty list of entity rows (dicts), got {entity_rows!r}."
         )
     return entity_rows
+
+
+def _in_range(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC, if within ``INSTANTS`` (the stores keep Unix time; pandas nanoseconds)."""
+    try:
+        instant = utc_datetime(moment)
+    except OverflowError:
+        instant = None
+    if instant is None or not INSTANTS[0] <= instant <= INSTANTS[1]:
+        raise InvalidEntityError(
+            f"{what}: {moment.isoformat()} is outside {INSTANTS[0]:%Y-%m-%d} to {INSTANTS[1]:%Y-%m-%d}."
+        )
+    return instant

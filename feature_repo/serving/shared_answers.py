@@ -4,7 +4,10 @@ document says what the service does (the fuzzer, schemathesis, holds the service
 - 400 ``{"detail": "There was an error parsing the body"}``: FastAPI's answer to a body that is
   not JSON, before the route runs;
 - 422 either FastAPI's list of validation errors (a body that fails the route's model) or
-  ``{"detail": "<text>"}`` (a lookup the route refuses, naming the service, feature or key).
+  ``{"detail": "<text>"}`` (a lookup the route refuses, naming the service, feature or key);
+- 503 ``{"detail": ...}``: the online store is unreachable (``/score/churn``: or no model is
+  loaded); the detail names it, and for ``/push-orders`` also carries each order's result.
+  Nothing else answers 5xx (tests/test_api_fuzz.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ TEXT_DETAIL = {
     "required": ["detail"],
 }
 VALIDATION_ERRORS = {"$ref": "#/components/schemas/HTTPValidationError"}
+UNAVAILABLE = {
+    "type": "object",
+    "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+    "required": ["detail"],
+}
 
 
 def document_shared_answers(app: FastAPI) -> None:
@@ -41,6 +49,10 @@ def _add_shared_answers(responses: dict[str, Any]) -> None:
     responses.setdefault(
         "400",
         {"description": "The body is not JSON.", "content": _json(TEXT_DETAIL)},
+    )
+    responses.setdefault(
+        "503",
+        {"description": "The online store is unreachable: retry.", "content": _json(UNAVAILABLE)},
     )
     unprocessable = responses.get("422", {}).get("content", {}).get("application/json", {})
     if unprocessable.get("schema") == VALIDATION_ERRORS:
