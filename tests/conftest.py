@@ -239,3 +239,10 @@ def secure_store(provider, access_dir, built_data, horizon):
     store = open_store(config_path=config)
     backfill_online(store, horizon.to_pydatetime())
     return config, store
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    """``monkeypatch`` for module-scoped fixtures: undone when the module's tests end."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

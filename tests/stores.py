@@ -67,3 +67,15 @@ def online_offline_mismatches(store, entities: pd.DataFrame) -> tuple[pd.DataFra
         if not same_value(offline_value, online_value)
     ]
     return offline, mismatches
+
+
+def held_out_data(data: Path, seed: int, scale: str, hold_out_after: pd.Timestamp) -> Path:
+    """Raw data in ``data`` whose orders after ``hold_out_after`` are held out (for pushes and
+    replays), and the batch built up to it, with the real commands."""
+    from tests.cli_runner import run_cli
+
+    env = {"DELIVERY_FS_DATA_DIR": str(data)}
+    run_cli("delivery-fs", "generate-data", "--seed", str(seed), "--scale", scale,
+            "--hold-out-after", hold_out_after.isoformat(), env=env)  # fmt: skip
+    run_cli("delivery-fs", "build-features", env=env)
+    return data

@@ -22,7 +22,7 @@ from feature_repo.training_frames import training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR
 from tests.independent import same_value
-from tests.stores import copy_data, profile_config
+from tests.stores import copy_data, held_out_data, profile_config
 
 pytestmark = pytest.mark.integration
 T0 = pd.Timestamp("2020-10-01", tz="UTC")  # batch up to here; the next day's orders are pushed
@@ -35,12 +35,7 @@ SECOND = pd.Timedelta(seconds=1)
 @pytest.fixture(scope="module")
 def fresh_data():
     """Raw data whose orders after T0 are held out, and the batch built up to T0."""
-    data = SESSION_DIR / "parity" / "data"
-    env = {"DELIVERY_FS_DATA_DIR": str(data)}
-    run_cli("delivery-fs", "generate-data", "--seed", str(SEED), "--scale", SCALE,
-            "--hold-out-after", T0.isoformat(), env=env)  # fmt: skip
-    run_cli("delivery-fs", "build-features", env=env)
-    return data
+    return held_out_data(SESSION_DIR / "parity" / "data", SEED, SCALE, T0)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "redis"])
@@ -64,12 +59,6 @@ def looped(request, fresh_data, monkeypatch_module):
 
     store = open_store(config_path=config)
     return store, ChurnScorer(store, load_model()), data
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def _pairs(data, store) -> pd.DataFrame:

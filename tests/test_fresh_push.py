@@ -22,7 +22,7 @@ from feature_repo.transforms.order_stats import column_order
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR
 from tests.independent import expected_user_features, same_value
-from tests.stores import copy_data, profile_config
+from tests.stores import copy_data, held_out_data, profile_config
 
 pytestmark = pytest.mark.integration
 T0 = pd.Timestamp("2020-10-01", tz="UTC")  # batch up to here; the orders after are replayed
@@ -34,12 +34,7 @@ SEED, SCALE = 11, "0.05"
 @pytest.fixture(scope="module")
 def fresh_data():
     """Raw data whose orders after T0 are held out, and the batch built up to T0."""
-    data = SESSION_DIR / "fresh" / "data"
-    env = {"DELIVERY_FS_DATA_DIR": str(data)}
-    run_cli("delivery-fs", "generate-data", "--seed", str(SEED), "--scale", SCALE,
-            "--hold-out-after", T0.isoformat(), env=env)  # fmt: skip
-    run_cli("delivery-fs", "build-features", env=env)
-    return data
+    return held_out_data(SESSION_DIR / "fresh" / "data", SEED, SCALE, T0)
 
 
 def _own_copy(fresh_data, directory) -> tuple:

@@ -25,12 +25,6 @@ def executed(store_config, monkeypatch_module):
     return notebook
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
 def test_notebook_draws_its_plots(executed):
     images = [
         o

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from devtools.bench.measure import time_calls
 from devtools.bench.steps import main as run_step
+from devtools.bench.steps import timed_posts
 
 
 def churn(config: str, users: list[int], batch: int, calls: int, warm_up: int, mode: str,
@@ -30,22 +30,8 @@ def churn(config: str, users: list[int], batch: int, calls: int, warm_up: int, m
 
 def http_churn(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict[str, Any]:
     """``POST /score/churn`` for one user, on one kept-alive connection."""
-    import http.client
-    from urllib.parse import urlparse
-
-    address = urlparse(url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-    bodies = [json.dumps({"user_ids": [u], "as_of": now}) for u in users]
-    headers = {"Content-Type": "application/json"}
-
-    def call(i: int) -> None:
-        connection.request("POST", "/score/churn", bodies[i % len(bodies)], headers)
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}: {body[:300]!r}")
-
-    return time_calls(call, calls, warm_up)
+    bodies = [{"user_ids": [u], "as_of": now} for u in users]
+    return timed_posts(url, "/score/churn", bodies, calls, warm_up)
 
 
 STEPS = {f.__name__: f for f in (churn, http_churn)}

@@ -173,29 +173,35 @@ def build(raw: str, out: str, engine: str = "duckdb") -> dict[str, Any]:
 
 def http(url: str, users: list[int], calls: int, warm_up: int, now: str) -> dict[str, Any]:
     """``POST /get-online-features`` for one user, on one kept-alive connection."""
+    bodies = [
+        {
+            "feature_service": SERVICE,
+            "entities": {"user_id": [u], "request_time": [now]},
+            "as_of": now,
+        }  # the lean endpoint's lookup instant; feast serve ignores it
+        for u in users
+    ]
+    return timed_posts(url, "/get-online-features", bodies, calls, warm_up)
+
+
+def timed_posts(
+    url: str, path: str, bodies: list[dict], calls: int, warm_up: int
+) -> dict[str, Any]:
+    """``POST path`` with each body in turn, on one kept-alive connection; any answer but 200 fails."""
     import http.client
     from urllib.parse import urlparse
 
     address = urlparse(url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-    bodies = [
-        json.dumps(
-            {
-                "feature_service": SERVICE,
-                "entities": {"user_id": [u], "request_time": [now]},
-                "as_of": now,
-            }  # the lean endpoint's lookup instant; feast serve ignores it
-        )
-        for u in users
-    ]
+    encoded = [json.dumps(body) for body in bodies]
     headers = {"Content-Type": "application/json"}
 
     def call(i: int) -> None:
-        connection.request("POST", "/get-online-features", bodies[i % len(bodies)], headers)
+        connection.request("POST", path, encoded[i % len(encoded)], headers)
         response = connection.getresponse()
         body = response.read()
         if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}: {body[:300]!r}")
+            raise RuntimeError(f"{url}{path} answered {response.status}: {body[:300]!r}")
 
     return time_calls(call, calls, warm_up)
 
