@@ -100,3 +100,16 @@ def test_a_second_training_is_a_new_version_and_a_missing_one_is_named(store, tr
         load_model("churn_test", "9")
     with pytest.raises(ModelRegistryError, match="delivery-fs train"):
         model_record("no_such_model")
+
+
+def test_the_local_registry_follows_the_data_directory(trained, tmp_path, monkeypatch):
+    """Reading the registry leaves the environment alone: without ``MLFLOW_TRACKING_URI`` the
+    registry is the data directory's, in this process and in the processes it starts."""
+    import os
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    for name in ("first", "second"):
+        monkeypatch.setenv("DELIVERY_FS_DATA_DIR", str(tmp_path / name))
+        with pytest.raises(ModelRegistryError, match=str(tmp_path / name / "models")):
+            load_model("churn_test")
+        assert "MLFLOW_TRACKING_URI" not in os.environ

@@ -78,24 +78,25 @@ def tracking_uri() -> str:
 
 
 def _client():
+    """A client of the registry at ``tracking_uri()``, read now (never MLflow's process-wide URI:
+    ``mlflow.set_tracking_uri`` also sets ``MLFLOW_TRACKING_URI`` in the environment, which would
+    pin every later call and every child process to the first data directory)."""
     # MLflow's SQL store configures SQLAlchemy with a loader SQLAlchemy 2.1 deprecates: a warning a
     # user cannot act on (ignored for that message from MLflow's modules only)
     warnings.filterwarnings("ignore", message=".*noload.*", module=r"mlflow\.")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # local files: instant
-    import mlflow
     from mlflow import MlflowClient
 
     for name in ("mlflow", "alembic"):  # their INFO lines (database migrations) are not ours
         logging.getLogger(name).setLevel(logging.WARNING)
 
     uri = tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    return mlflow, MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def register_model(record: ModelRecord, learner: ChurnLearner) -> ModelRecord:
     """Log the learner and its facts as an MLflow run and register it as a new version."""
-    mlflow, client = _client()
+    client = _client()
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
         artifacts = None  # a server keeps its own; a local database keeps them beside it
@@ -107,15 +108,24 @@ def register_model(record: ModelRecord, learner: ChurnLearner) -> ModelRecord:
         experiment_id = client.create_experiment(EXPERIMENT, artifact_location=artifacts)
     else:
         experiment_id = experiment.experiment_id
-    with mlflow.start_run(experiment_id=experiment_id, run_name=record.name) as run:
-        mlflow.log_params({"feature_service": record.feature_service,
-                           "training_set_fingerprint": record.training_set_fingerprint,
-                           "features": len(record.feature_names)})  # fmt: skip
-        mlflow.log_metrics(record.metrics)
+    run = client.create_run(experiment_id, run_name=record.name)
+    run_id = run.info.run_id
+    try:
+        params = {"feature_service": record.feature_service,
+                  "training_set_fingerprint": record.training_set_fingerprint,
+                  "features": len(record.feature_names)}  # fmt: skip
+        for key, value in params.items():
+            client.log_param(run_id, key, value)
+        for key, value in record.metrics.items():
+            client.log_metric(run_id, key, value)
         with tempfile.TemporaryDirectory() as folder:
             joblib.dump(learner, Path(folder) / LEARNER_FILE)
-            mlflow.log_artifact(str(Path(folder) / LEARNER_FILE))
-        mlflow.log_dict(asdict(record), RECORD_FILE)
+            client.log_artifact(run_id, str(Path(folder) / LEARNER_FILE))
+        client.log_dict(run_id, asdict(record), RECORD_FILE)
+    except BaseException:
+        client.set_terminated(run_id, status="FAILED")
+        raise
+    client.set_terminated(run_id)
     try:
         client.get_registered_model(record.name)
     except Exception:  # noqa: BLE001 - MLflow raises its own RESOURCE_DOES_NOT_EXIST error
@@ -129,10 +139,10 @@ def register_model(record: ModelRecord, learner: ChurnLearner) -> ModelRecord:
         "library_versions": json.dumps(record.library_versions),
     }
     version = client.create_model_version(
-        record.name, f"runs:/{run.info.run_id}/{LEARNER_FILE}", run_id=run.info.run_id, tags=tags
+        record.name, f"runs:/{run_id}/{LEARNER_FILE}", run_id=run_id, tags=tags
     )
     return ModelRecord(**{**asdict(record), "version": str(version.version),
-                          "run_id": run.info.run_id})  # fmt: skip
+                          "run_id": run_id})  # fmt: skip
 
 
 def model_record(name: str = DEFAULT_MODEL, version: str | None = None) -> ModelRecord:
@@ -147,7 +157,7 @@ def load_model(name: str = DEFAULT_MODEL, version: str | None = None) -> ChurnMo
 
 
 def _load(name: str, version: str | None, learner: bool) -> tuple[ModelRecord, ChurnLearner | None]:
-    mlflow, client = _client()
+    client = _client()
     hint = "train one with `delivery-fs train`"
     try:
         versions = client.search_model_versions(f"name = '{name}'")
@@ -164,7 +174,7 @@ def _load(name: str, version: str | None, learner: bool) -> tuple[ModelRecord, C
         known = ", ".join(sorted((str(v.version) for v in versions), key=int))
         raise ModelRegistryError(f"model '{name}' has no version {version} (versions: {known}).")
     try:
-        facts, fitted = _artifacts(mlflow, chosen.run_id, learner)
+        facts, fitted = _artifacts(client, chosen.run_id, learner)
     except Exception as error:  # noqa: BLE001 - MLflow's errors: say which version and what to do
         raise ModelRegistryError(
             f"model '{name}' version {chosen.version} (run {chosen.run_id}) cannot be read from "
@@ -174,16 +184,11 @@ def _load(name: str, version: str | None, learner: bool) -> tuple[ModelRecord, C
     return ModelRecord(**facts), fitted
 
 
-def _artifacts(mlflow, run_id: str, learner: bool) -> tuple[dict, ChurnLearner | None]:
+def _artifacts(client, run_id: str, learner: bool) -> tuple[dict, ChurnLearner | None]:
     with tempfile.TemporaryDirectory() as folder:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=run_id, artifact_path=RECORD_FILE, dst_path=folder
-        )
+        path = client.download_artifacts(run_id, RECORD_FILE, folder)
         facts = json.loads(Path(path).read_text())
         fitted = None
         if learner:
-            path = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=LEARNER_FILE, dst_path=folder
-            )
-            fitted = joblib.load(path)
+            fitted = joblib.load(client.download_artifacts(run_id, LEARNER_FILE, folder))
     return facts, fitted
