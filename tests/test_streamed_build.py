@@ -17,7 +17,7 @@ from feature_repo.pipeline.build import build_feature_files
 from feature_repo.pipeline.errors import RawDataError
 from feature_repo.pipeline.generate import generate_tutorial_data
 from feature_repo.pipeline.raw_data import read_users, scan_transactions
-from feature_repo.tables import FEATURE_TABLES
+from feature_repo.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 
 USERS_PER_PART = 7  # about 90 parts of 7 users for 600 users: many users' histories end at a cut
 
@@ -65,6 +65,15 @@ def test_many_parts_give_the_tables_of_one_part(raw, one_part, tmp_path):
         many, single = _read(tmp_path, table), _read(one_part, table)
         assert len(many) == result.rows[table.name] > 0
         pd.testing.assert_frame_equal(many, single)
+    # the serving ledger too, written part by part in the same build
+    assert pq.ParquetFile(tmp_path / USER_ORDER_LEDGER.file_name).num_row_groups == parts
+    ledger = _read(tmp_path, USER_ORDER_LEDGER)
+    pd.testing.assert_frame_equal(ledger, _read(one_part, USER_ORDER_LEDGER))
+    assert result.serving_rows == {USER_ORDER_LEDGER.name: len(ledger)}
+    orders = tables.transactions.groupby("user_id").size()  # every user once, with their orders
+    assert ledger["user_id"].tolist() == sorted(tables.users["user_id"])
+    counted = ledger.set_index("user_id")["lifetime_order_count"]
+    assert counted.to_dict() == orders.reindex(counted.index, fill_value=0).to_dict()
 
 
 def _bad(frame: pd.DataFrame, column: str, rows: list[int], value) -> pd.DataFrame:

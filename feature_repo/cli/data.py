@@ -106,26 +106,15 @@ def build_features(
     console.print(f"reading {users_path} and {transactions_path}")
     build = _feature_builder(engine)
     result = build(users_path, transactions_path, out or features_dir(), force=force)
-    ledger_rows = serving_tables_after(result)
     published = out is None and publish_features()
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
         console.print(f"{verb}: {name} ({rows:,} rows)")
-    if ledger_rows is not None:
-        console.print(f"wrote: user_order_ledger ({ledger_rows:,} rows, serving only)")
+    for name, rows in result.serving_rows.items():
+        console.print(f"{verb}: {name} ({rows:,} rows, serving only)")
     console.print(f"data complete up to {result.horizon.isoformat()}")
     if published:
         console.print(f"published the feature tables to {data_location()}/features")
-
-
-def serving_tables_after(result) -> int | None:
-    """The serving ledger, derived from the tables just built (or missing after a skipped build)."""
-    from feature_repo.pipeline.ledger_table import write_ledger_table
-    from feature_repo.tables import USER_ORDER_LEDGER
-
-    if result.skipped and (result.directory / USER_ORDER_LEDGER.file_name).exists():
-        return None
-    return write_ledger_table(result.directory)
 
 
 def _feature_builder(engine: str):

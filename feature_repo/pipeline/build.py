@@ -18,13 +18,15 @@ import pandas as pd
 from feature_repo.pipeline.atomic_files import read_json, write_json
 from feature_repo.pipeline.builders import build_tables
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
+from feature_repo.pipeline.ledger_table import write_ledger_table
 from feature_repo.pipeline.parts import USERS_PER_PART, StagedTransactions, TableFiles, UserParts
 from feature_repo.pipeline.raw_data import read_users, scan_transactions
 from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 from feature_repo.quality.gate import QualityTally, enforce_report
-from feature_repo.tables import FEATURE_TABLES
+from feature_repo.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 
 MANIFEST_NAME = "_manifest.json"
+SERVING_ROWS = "serving_rows"  # the manifest's rows of the tables only the online path reads
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CODE = [PACKAGE_DIR / name for name in ("transforms", "pipeline", "spark", "quality")]
 CODE_FILES = [PACKAGE_DIR / "tables.py", PACKAGE_DIR / "raw_format.py"]
@@ -40,6 +42,7 @@ class BuildResult:
     horizon: pd.Timestamp
     rows: dict[str, int]
     skipped: bool
+    serving_rows: dict[str, int]  # tables read by the online path only: the order ledger
 
 
 def horizon_after(latest: pd.Timestamp) -> pd.Timestamp:
@@ -66,7 +69,11 @@ def _unchanged(directory: Path, wanted: dict) -> dict | None:
     if (
         previous
         and all(previous.get(k) == v for k, v in wanted.items())
-        and all((directory / f"{name}.parquet").exists() for name in previous.get("rows", {}))
+        and SERVING_ROWS in previous
+        and all(
+            (directory / f"{name}.parquet").exists()
+            for name in [*previous.get("rows", {}), *previous[SERVING_ROWS]]
+        )
     ):
         return previous
     return None
@@ -88,7 +95,11 @@ def build_feature_files(
     wanted = _wanted(users_path, transactions_path)
     if not force and (previous := _unchanged(directory, wanted)):
         return BuildResult(
-            directory, pd.Timestamp(previous["horizon"]), previous["rows"], skipped=True
+            directory,
+            pd.Timestamp(previous["horizon"]),
+            previous["rows"],
+            skipped=True,
+            serving_rows=previous[SERVING_ROWS],
         )
     with build_lock(directory):
         remove_leftovers(directory)
@@ -99,10 +110,15 @@ def build_feature_files(
                 )
             else:
                 horizon, rows = build_into(users_path, transactions_path, staging)
-            manifest = {**wanted, "horizon": horizon.isoformat(), "rows": rows}
+            # the serving ledger, derived from the tables just built (both engines' alike)
+            serving_rows = {USER_ORDER_LEDGER.name: write_ledger_table(staging, users_per_part)}
+            manifest = {
+                **wanted, "horizon": horizon.isoformat(), "rows": rows, SERVING_ROWS: serving_rows
+            }  # fmt: skip
             write_json(staging / MANIFEST_NAME, manifest)
-            publish(staging, directory, [t.file_name for t in FEATURE_TABLES], MANIFEST_NAME)
-    return BuildResult(directory, horizon, rows, skipped=False)
+            names = [t.file_name for t in FEATURE_TABLES] + [USER_ORDER_LEDGER.file_name]
+            publish(staging, directory, names, MANIFEST_NAME)
+    return BuildResult(directory, horizon, rows, skipped=False, serving_rows=serving_rows)
 
 
 def _build_in_parts(

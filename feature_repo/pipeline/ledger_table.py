@@ -2,18 +2,22 @@
 built ``transaction_features`` and ``user_profile`` tables (so both engines give the same ledger).
 
 One row per user; its event time is the latest of registration and the last order (the ledger
-changes only then). Written atomically beside the feature tables, after them.
+changes only then). ``build_feature_files`` writes it in its staging directory after the other
+tables and publishes it with them. It is built in parts of users like them: both tables are
+sorted by user, so a part reads only the row groups of its range of user ids, and memory is
+bounded by a part, not by the data.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo.atomic_files import write_files_atomically
+from feature_repo.pipeline.parts import ROW_GROUP_ROWS, USERS_PER_PART
 from feature_repo.tables import TRANSACTION_FEATURES, USER_ORDER_LEDGER, USER_PROFILE
 from feature_repo.transforms.ledger_windows import ledger_columns, ledgers_of
 
@@ -52,34 +56,56 @@ def ledger_frame(
                 **ledger_columns(ledger),
             }
         )
+    if not rows:
+        return pd.DataFrame(columns=LEDGER_SCHEMA.names)
     return pd.DataFrame(rows).sort_values(list(USER_ORDER_LEDGER.order), ignore_index=True)
 
 
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("user_id", pa.int64()),
+        ("event_timestamp", pa.timestamp("us", tz="UTC")),
+        *LIST_TYPES.items(),
+        ("lifetime_order_count", pa.int64()),
+        ("last_order_at_us", pa.int64()),
+        ("registered_at_us", pa.int64()),
+    ]
+)
+
+
 def ledger_arrow(frame: pd.DataFrame) -> pa.Table:
-    schema = pa.schema(
-        [
-            ("user_id", pa.int64()),
-            ("event_timestamp", pa.timestamp("us", tz="UTC")),
-            *LIST_TYPES.items(),
-            ("lifetime_order_count", pa.int64()),
-            ("last_order_at_us", pa.int64()),
-            ("registered_at_us", pa.int64()),
-        ]
-    )
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    return pa.Table.from_pandas(frame, schema=LEDGER_SCHEMA, preserve_index=False)
 
 
-def write_ledger_table(directory: Path) -> int:
-    """Write ``user_order_ledger.parquet`` from the feature tables in ``directory``; returns its rows."""
-    profile = pd.read_parquet(
-        directory / USER_PROFILE.file_name, columns=["user_id", "registered_at"]
-    )
+def write_ledger_table(directory: Path, users_per_part: int = USERS_PER_PART) -> int:
+    """Write ``user_order_ledger.parquet`` from the feature tables in ``directory`` (a build's
+    staging directory), part by part of users; returns its rows."""
+    user_ids = pq.read_table(directory / USER_PROFILE.file_name, columns=["user_id"])["user_id"]
+    distinct = np.unique(user_ids.to_numpy())  # sorted: one id per user, a few MB at x100
+    rows = 0
+    with pq.ParquetWriter(directory / USER_ORDER_LEDGER.file_name, LEDGER_SCHEMA) as writer:
+        for start in range(0, len(distinct), users_per_part):
+            ids = distinct[start : start + users_per_part]
+            table = ledger_arrow(_ledger_of_range(directory, int(ids[0]), int(ids[-1])))
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            rows += table.num_rows
+    return rows
+
+
+def _ledger_of_range(directory: Path, first: int, last: int) -> pd.DataFrame:
+    """The ledger rows of the users with ids in ``[first, last]``."""
+    in_range = [("user_id", ">=", first), ("user_id", "<=", last)]
+    profile = pq.read_table(
+        directory / USER_PROFILE.file_name, columns=["user_id", "registered_at"], filters=in_range
+    ).to_pandas()
     registrations = profile.groupby("user_id")["registered_at"].min().to_dict()
-    transactions = pd.read_parquet(
-        directory / TRANSACTION_FEATURES.file_name, columns=list(ORDER_COLUMNS)
-    ).rename(columns=ORDER_COLUMNS)
-    table = ledger_arrow(ledger_frame(registrations, transactions))
-    write_files_atomically(
-        {directory / USER_ORDER_LEDGER.file_name: lambda path: pq.write_table(table, path)}
+    transactions = (
+        pq.read_table(
+            directory / TRANSACTION_FEATURES.file_name,
+            columns=list(ORDER_COLUMNS),
+            filters=in_range,
+        )
+        .to_pandas()
+        .rename(columns=ORDER_COLUMNS)
     )
-    return table.num_rows
+    return ledger_frame(registrations, transactions)
