@@ -8,7 +8,7 @@ from feast.types import Float64, Int64, String, UnixTimestamp
 from feature_repo.definitions.entities import user
 from feature_repo.definitions.sources import user_order_stats_source, user_profile_source
 from feature_repo.definitions.tags import field_tags, view_tags
-from feature_repo.transforms.order_stats import WINDOW_DAYS
+from feature_repo.transforms.window_rule import PER_WINDOW, WINDOW_DAYS
 
 AT_REGISTRATION = "registration (midnight UTC of registration_date)"
 AT_CHANGE = "each change: registration, each order, each order's exit from the window"
@@ -70,59 +70,17 @@ user_profile = FeatureView(
 )
 
 
+# the Feast type of each kind of windowed aggregate (``window_rule.PER_WINDOW``)
+WINDOW_TYPES = {"count": Int64, "sum": Int64, "money": Float64, "ratio": Float64, "top": String}
+
+
 def _window_fields(days: int) -> list[Field]:
-    window = f"{days}d"
     tags = field_tags(window=f"trailing {days} days, (t-{days}d, t]", known_at=AT_CHANGE)
     return [
-        Field(
-            name=f"order_count_{window}",
-            dtype=Int64,
-            description=f"Orders in the last {days} days.",
-            tags=tags,
-        ),
-        Field(
-            name=f"spend_sum_{window}",
-            dtype=Float64,
-            description=f"Total order amount in the last {days} days.",
-            tags=tags,
-        ),
-        Field(
-            name=f"spend_mean_{window}",
-            dtype=Float64,
-            description=f"Mean order amount in the last {days} days; missing with no order.",
-            tags=tags,
-        ),
-        Field(
-            name=f"shipping_costs_sum_{window}",
-            dtype=Float64,
-            description=f"Shipping costs paid in the last {days} days.",
-            tags=tags,
-        ),
-        Field(
-            name=f"coupon_count_{window}",
-            dtype=Int64,
-            description=f"Orders with a discount coupon in the last {days} days (the 0/1 flag summed).",
-            tags=tags,
-        ),
-        Field(
-            name=f"coupon_rate_{window}",
-            dtype=Float64,
-            description=f"Share of orders with a coupon in the last {days} days; missing with no order.",
-            tags=tags,
-        ),
-        Field(
-            name=f"discount_amount_sum_{window}",
-            dtype=Int64,
-            description=f"Coupon discounts received in the last {days} days.",
-            tags=tags,
-        ),
-        Field(
-            name=f"top_delivery_type_{window}",
-            dtype=String,
-            description=f"Most ordered food category in the last {days} days (ties: alphabetical); missing with no order.",
-            tags=tags,
-        ),
-    ]
+        Field(name=aggregate.column(days), dtype=WINDOW_TYPES[aggregate.kind],
+              description=aggregate.description.format(days=days), tags=tags)
+        for aggregate in PER_WINDOW
+    ]  # fmt: skip
 
 
 user_order_stats = FeatureView(

@@ -16,7 +16,7 @@ from feature_repo.tables import (
     USER_ORDER_STATS,
     USER_PROFILE,
 )
-from feature_repo.transforms.order_stats import WINDOW_DAYS
+from feature_repo.transforms.window_rule import PER_WINDOW, WINDOW_DAYS
 
 UTC_TIMESTAMP = pd.DatetimeTZDtype(unit="us", tz="UTC")
 MAX_AGE_YEARS = 120
@@ -83,16 +83,23 @@ USER_PROFILE_SCHEMA = pa.DataFrameSchema(
 
 
 def _window_columns(days: int) -> dict[str, pa.Column]:
-    return {
-        f"order_count_{days}d": _count(),
-        f"spend_sum_{days}d": _money(),
-        f"spend_mean_{days}d": _money(nullable=True),
-        f"shipping_costs_sum_{days}d": _money(),
-        f"coupon_count_{days}d": _count(),
-        f"coupon_rate_{days}d": _rate(),
-        f"discount_amount_sum_{days}d": _count(),
-        f"top_delivery_type_{days}d": _non_empty_text(nullable=True),
+    """The checks of each kind of windowed aggregate (``window_rule.PER_WINDOW``): a ratio of
+    money (a mean) is money, missing without orders; a top type is missing without orders."""
+    checks = {
+        "count": _count,
+        "sum": _count,
+        "money": _money,
+        "ratio": _rate,
+        "top": lambda: _non_empty_text(nullable=True),
     }
+    money = {a.name for a in PER_WINDOW if a.kind == "money"}
+    columns = {}
+    for aggregate in PER_WINDOW:
+        if aggregate.kind == "ratio" and aggregate.numerator in money:
+            columns[aggregate.column(days)] = _money(nullable=True)
+        else:
+            columns[aggregate.column(days)] = checks[aggregate.kind]()
+    return columns
 
 
 def _window_checks(days: int) -> list[pa.Check]:

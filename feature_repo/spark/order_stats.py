@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from feature_repo.transforms.order_stats import WINDOW_DAYS, finish_order_stats
+from feature_repo.transforms.order_stats import finish_order_stats
+from feature_repo.transforms.window_rule import SUMMED, TOP, WINDOW_DAYS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -27,21 +28,21 @@ TYPE_RANK_SPAN = 1 << 20  # more delivery types than this would break the alphab
 
 
 def _per_type_aggregates(days: int) -> str:
+    """Every additive aggregate of ``window_rule.SUMMED``, per delivery type, in the window."""
     inside = f"in_{days}d"
-    return f"""
-        count(*) FILTER (WHERE {inside}) AS order_count_{days}d,
-        sum(amount) FILTER (WHERE {inside}) AS spend_sum_{days}d,
-        sum(shipping_costs) FILTER (WHERE {inside}) AS shipping_costs_sum_{days}d,
-        sum(discount_coupon) FILTER (WHERE {inside}) AS coupon_count_{days}d,
-        sum(discount_coupon_amount) FILTER (WHERE {inside}) AS discount_amount_sum_{days}d"""
+    return ",".join(
+        f"\n        {'count(*)' if a.kind == 'count' else f'sum({a.source})'} "
+        f"FILTER (WHERE {inside}) AS {a.column(days)}"
+        for a in SUMMED
+    )
 
 
 def _window_aggregates(days: int) -> str:
-    sums = ("order_count", "spend_sum", "shipping_costs_sum", "coupon_count", "discount_amount_sum")
-    totals = ",".join(f"coalesce(sum(t.{name}_{days}d), 0) AS {name}_{days}d" for name in sums)
+    totals = ",".join(f"coalesce(sum(t.{a.column(days)}), 0) AS {a.column(days)}" for a in SUMMED)
+    count = f"t.order_count_{days}d"
     return f"""{totals},
-        max_by(t.delivery_type, t.order_count_{days}d * {TYPE_RANK_SPAN} - t.type_rank)
-            FILTER (WHERE t.order_count_{days}d > 0) AS top_delivery_type_{days}d"""
+        max_by(t.delivery_type, {count} * {TYPE_RANK_SPAN} - t.type_rank)
+            FILTER (WHERE {count} > 0) AS {TOP.column(days)}"""
 
 
 def window_ctes() -> str:

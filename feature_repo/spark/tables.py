@@ -9,9 +9,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from feature_repo.spark.order_stats import user_order_stats_frame
-from feature_repo.transforms.order_stats import MONEY_DECIMALS, WINDOW_DAYS, column_order
+from feature_repo.transforms.order_stats import column_order
 from feature_repo.transforms.transaction_features import WEEKEND_DAYS
 from feature_repo.transforms.user_profile import PROFILE_LOOKAHEAD
+from feature_repo.transforms.window_rule import (
+    COUNTED,
+    MONEY_DECIMALS,
+    RATIOS,
+    WINDOW_DAYS,
+    integer_columns,
+    money_columns,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,16 +123,14 @@ def user_order_stats_frame_finished(users: DataFrame, transactions: DataFrame) -
     from pyspark.sql import functions as F
 
     counts = user_order_stats_frame(users, transactions)
-    columns = {}
+    columns = {
+        money: F.round(F.col(money).cast("double"), MONEY_DECIMALS) for money in money_columns()
+    }
     for days in WINDOW_DAYS:
-        count = F.col(f"order_count_{days}d")
-        for money in (f"spend_sum_{days}d", f"shipping_costs_sum_{days}d"):
-            columns[money] = F.round(F.col(money).cast("double"), MONEY_DECIMALS)
-        columns[f"spend_mean_{days}d"] = _safe_ratio(columns[f"spend_sum_{days}d"], count)
-        columns[f"coupon_rate_{days}d"] = _safe_ratio(F.col(f"coupon_count_{days}d"), count)
-    for name in column_order():
-        if name.startswith(
-            ("order_count", "coupon_count", "discount_amount_sum", "lifetime_order")
-        ):
-            columns[name] = F.col(name).cast("long")
+        for ratio in RATIOS:
+            numerator = f"{ratio.numerator}_{days}d"
+            top = columns.get(numerator, F.col(numerator))  # money: the rounded sum
+            columns[ratio.column(days)] = _safe_ratio(top, F.col(f"{COUNTED}_{days}d"))
+    for name in [*integer_columns(), "lifetime_order_count"]:
+        columns[name] = F.col(name).cast("long")
     return counts.select(*[columns.get(name, F.col(name)).alias(name) for name in column_order()])

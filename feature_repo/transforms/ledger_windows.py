@@ -20,7 +20,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from feature_repo.transforms.order_stats import CENTS, MONEY_DECIMALS, WINDOW_DAYS
+from feature_repo.transforms.window_rule import (
+    CENTS,
+    COUNTED,
+    MONEY_DECIMALS,
+    PER_WINDOW,
+    RATIOS,
+    SUMMED,
+    TOP,
+    WINDOW_DAYS,
+)
 
 MICROS_PER_DAY = 86_400 * 1_000_000
 LEDGER_DAYS = max(WINDOW_DAYS)
@@ -130,24 +139,23 @@ def ledger_from_columns(values: Mapping[str, Any]) -> OrderLedger:
 
 
 def _window_values(columns: Mapping[str, Any], first: int, days: int) -> dict[str, Any]:
-    """The window's values from the orders at ``first`` and after (the columns are sorted)."""
-    count = len(columns["order_instants_us"]) - first
-    spend = round(sum(columns["amounts_cents"][first:]) / CENTS, MONEY_DECIMALS)
-    coupons = sum(columns["coupon_flags"][first:])
-    types = Counter(columns["delivery_types"][first:])
-    top = min(types.items(), key=lambda kv: (-kv[1], kv[0]))[0] if types else None
-    return {
-        f"order_count_{days}d": count,
-        f"spend_sum_{days}d": spend,
-        f"spend_mean_{days}d": spend / count if count else math.nan,
-        f"shipping_costs_sum_{days}d": round(
-            sum(columns["shipping_costs_cents"][first:]) / CENTS, MONEY_DECIMALS
-        ),
-        f"coupon_count_{days}d": coupons,
-        f"coupon_rate_{days}d": coupons / count if count else math.nan,
-        f"discount_amount_sum_{days}d": sum(columns["coupon_amounts"][first:]),
-        f"top_delivery_type_{days}d": top,
-    }
+    """The window's values from the orders at ``first`` and after (the columns are sorted), as
+    ``window_rule`` declares them."""
+    sums: dict[str, Any] = {}
+    for aggregate in SUMMED:
+        if aggregate.kind == "count":
+            sums[aggregate.name] = len(columns["order_instants_us"]) - first
+        elif aggregate.kind == "money":
+            total = sum(columns[aggregate.ledger][first:])
+            sums[aggregate.name] = round(total / CENTS, MONEY_DECIMALS)
+        else:
+            sums[aggregate.name] = sum(columns[aggregate.ledger][first:])
+    count = sums[COUNTED]
+    for ratio in RATIOS:
+        sums[ratio.name] = sums[ratio.numerator] / count if count else math.nan
+    types = Counter(columns[TOP.ledger][first:])
+    sums[TOP.name] = min(types.items(), key=lambda kv: (-kv[1], kv[0]))[0] if types else None
+    return {aggregate.column(days): sums[aggregate.name] for aggregate in PER_WINDOW}
 
 
 def row_start_us(columns: Mapping[str, Any], at_us: int) -> int | None:

@@ -1,4 +1,5 @@
-"""Trailing-window order statistics per user, one row each time a value changes.
+"""Trailing-window order statistics per user, one row each time a value changes: the batch
+implementation of the rule declared in ``window_rule`` (windows, aggregates, boundary, nulls).
 
 A transaction at instant ``s`` counts in a window of ``W`` days at instants ``t`` with
 ``s <= t < s + W`` (the window is ``(t - W, t]``). Values change at registration (all
@@ -22,20 +23,20 @@ import numpy as np
 import pandas as pd
 
 from feature_repo.transforms.arithmetic import safe_ratio
-
-WINDOW_DAYS: tuple[int, ...] = (7, 30, 90)
-MONEY_DECIMALS = 2
-CENTS = 10**MONEY_DECIMALS
-MICROSECONDS_PER_DAY = 86_400 * 10**6
-# window sum column -> the raw column summed (money in integer cents, rounded half away from zero)
-WINDOW_SUMS = {
-    "order_count": None,
-    "spend_sum": "amount",
-    "shipping_costs_sum": "shipping_costs",
-    "coupon_count": "discount_coupon",
-    "discount_amount_sum": "discount_coupon_amount",
-}
-MONEY = ("amount", "shipping_costs")
+from feature_repo.transforms.window_rule import (
+    CENTS,
+    COUNTED,
+    LIFETIME_COLUMNS,
+    MICROSECONDS_PER_DAY,
+    MONEY_DECIMALS,
+    RATIOS,
+    SUMMED,
+    TOP,
+    WINDOW_DAYS,
+    integer_columns,
+    money_columns,
+    windowed_columns,
+)
 
 
 def _microseconds(values: pd.Series) -> np.ndarray:
@@ -87,16 +88,15 @@ def _change_points(users: pd.DataFrame, ids: np.ndarray, times: np.ndarray):
 
 def _running_totals(transactions: pd.DataFrame, type_codes: np.ndarray, type_count: int):
     """Cumulative sums over the sorted transactions, each with a leading 0 (position 0 = none)."""
-    columns = {"order_count": np.ones(len(transactions), dtype=np.int64)}
-    for column, source in WINDOW_SUMS.items():
-        if source is None:
+    columns = {}
+    for aggregate in SUMMED:
+        if aggregate.kind == "count":
+            columns[aggregate.name] = np.ones(len(transactions), dtype=np.int64)
             continue
-        values = transactions[source].to_numpy(np.float64)
-        if source in MONEY:
-            values = np.floor(
-                values * CENTS + 0.5
-            )  # DuckDB's and Spark's round(): half away from 0
-        columns[column] = np.round(values).astype(np.int64)
+        values = transactions[aggregate.source].to_numpy(np.float64)
+        if aggregate.kind == "money":  # DuckDB's and Spark's round(): half away from 0
+            values = np.floor(values * CENTS + 0.5)
+        columns[aggregate.name] = np.round(values).astype(np.int64)
     for rank in range(type_count):
         columns[f"_type_{rank}"] = (type_codes == rank).astype(np.int64)
     return {name: np.concatenate([[0], np.cumsum(values)]) for name, values in columns.items()}
@@ -105,16 +105,15 @@ def _running_totals(transactions: pd.DataFrame, type_codes: np.ndarray, type_cou
 def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
     """Rows for the ``user_order_stats`` view, from typed users and transactions.
 
-    Per window ``W`` in 7, 30, 90 days: order_count, spend_sum, spend_mean, shipping_costs_sum,
-    coupon_count (the 0/1 flag summed), coupon_rate, discount_amount_sum, top_delivery_type
-    (most orders; ties go to the alphabetically first). Plus last_order_at and
-    lifetime_order_count. Means and rates are missing (NaN) when the window holds no order.
+    Per window of ``window_rule.WINDOW_DAYS``, every aggregate of ``window_rule.PER_WINDOW``
+    (counts and sums, means and rates missing (NaN) without orders, the top type); then
+    last_order_at and lifetime_order_count.
     """
     ids = transactions["user_id"].to_numpy(np.int64)
     times = _microseconds(transactions["transaction_date"])
     order = np.lexsort((times, ids))
     ids, times, ordered = ids[order], times[order], transactions.iloc[order]
-    type_codes, type_names = pd.factorize(ordered["delivery_type"], sort=True)
+    type_codes, type_names = pd.factorize(ordered[TOP.source], sort=True)
     totals = _running_totals(ordered, type_codes, len(type_names))
     point_ids, point_times = _change_points(users, ids, times)
     keys = _Keys(np.concatenate([ids, point_ids]), times)
@@ -127,14 +126,15 @@ def user_order_stats_table(users: pd.DataFrame, transactions: pd.DataFrame) -> p
     for days in WINDOW_DAYS:
         since = point_times - days * MICROSECONDS_PER_DAY
         before = np.searchsorted(transaction_keys, keys.of(point_ids, since), side="right")
-        for column, source in WINDOW_SUMS.items():
-            in_window = totals[column][upto] - totals[column][before]
-            table[f"{column}_{days}d"] = in_window / CENTS if source in MONEY else in_window
+        for aggregate in SUMMED:
+            in_window = totals[aggregate.name][upto] - totals[aggregate.name][before]
+            money = aggregate.kind == "money"
+            table[aggregate.column(days)] = in_window / CENTS if money else in_window
         counts = [
             totals[f"_type_{r}"][upto] - totals[f"_type_{r}"][before]
             for r in range(len(type_names))
         ]
-        table[f"top_delivery_type_{days}d"] = _top_types(counts, list(type_names), len(point_ids))
+        table[TOP.column(days)] = _top_types(counts, list(type_names), len(point_ids))
     has_order = upto > first
     missing = np.iinfo(np.int64).min
     table["last_order_at"] = _instants(np.where(has_order, times[np.maximum(upto - 1, 0)], missing))
@@ -157,31 +157,21 @@ def finish_order_stats(table: pd.DataFrame) -> pd.DataFrame:
     means and rates, integer and UTC timestamp types, the view's column order, sorted by user and time.
     """
     table = table.sort_values(["user_id", "event_timestamp"], ignore_index=True)
+    # Sums are rounded to cents first: engines add floats in no fixed order, and the last bits
+    # of an unrounded sum would make means differ between two builds of the same data.
+    for money in money_columns():
+        table[money] = table[money].round(MONEY_DECIMALS)
     for days in WINDOW_DAYS:
-        # Sums are rounded to cents first: engines add floats in no fixed order, and the last
-        # bits of an unrounded sum would make means differ between two builds of the same data.
-        for money in (f"spend_sum_{days}d", f"shipping_costs_sum_{days}d"):
-            table[money] = table[money].round(MONEY_DECIMALS)
-        table[f"spend_mean_{days}d"] = safe_ratio(
-            table[f"spend_sum_{days}d"], table[f"order_count_{days}d"]
-        )
-        table[f"coupon_rate_{days}d"] = safe_ratio(
-            table[f"coupon_count_{days}d"], table[f"order_count_{days}d"]
-        )
-    for column in table.columns:
-        if column.startswith(
-            ("order_count", "coupon_count", "discount_amount_sum", "lifetime_order")
-        ):
-            table[column] = table[column].astype("int64")
+        for ratio in RATIOS:
+            table[ratio.column(days)] = safe_ratio(
+                table[f"{ratio.numerator}_{days}d"], table[f"{COUNTED}_{days}d"]
+            )
+    for column in [*integer_columns(), "lifetime_order_count"]:
+        table[column] = table[column].astype("int64")
     for column in ("event_timestamp", "last_order_at"):
         table[column] = pd.to_datetime(table[column], utc=True).astype("datetime64[us, UTC]")
     return table[column_order()]
 
 
 def column_order() -> list[str]:
-    per_window = [
-        "order_count", "spend_sum", "spend_mean", "shipping_costs_sum", "coupon_count",
-        "coupon_rate", "discount_amount_sum", "top_delivery_type",
-    ]  # fmt: skip
-    windowed = [f"{name}_{days}d" for days in WINDOW_DAYS for name in per_window]
-    return ["user_id", "event_timestamp", *windowed, "last_order_at", "lifetime_order_count"]
+    return ["user_id", "event_timestamp", *windowed_columns(), *LIFETIME_COLUMNS]
