@@ -10,7 +10,7 @@ QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
 TEST_WORKERS ?= 3
 
-.PHONY: demo test test-fast bench require-redis require-java require-chromium lint install \
+.PHONY: demo test test-fast bench require-redis require-java require-chromium require-wrk lint install \
 	install-dev catalogue clean serve ui ui-screenshot scoring-service
 
 $(BIN)/python:
@@ -44,7 +44,7 @@ demo: install
 
 ## Everything the tests need, then the tests, in parallel. The tests start their servers themselves
 ## (redis-server, a Redis Cluster, moto, the SageMaker emulator, feast ui + Chromium, local Spark).
-test: install-dev require-redis require-java require-chromium
+test: install-dev require-redis require-java require-chromium require-wrk
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## The unit tests only: no built data, server, browser or Spark (seconds, not minutes).
@@ -55,7 +55,8 @@ test-fast: install-dev
 
 ## The performance figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
 ## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
-bench: install-dev require-redis
+## Every tool a section needs is checked first: a run must not fail in its last section.
+bench: install-dev require-redis require-java require-wrk
 	$(BIN)/delivery-fs-bench $(BENCH_ARGS)
 
 # $(call require-program,COMMAND,DEBIAN PACKAGE,WHAT NEEDS IT): fine when COMMAND is on the PATH;
@@ -76,6 +77,10 @@ endef
 require-redis:
 	$(call require-program,redis-server,redis-server,the store tests (Redis and Redis Cluster))
 	$(call require-program,redis-cli,redis-server,the store tests (Redis Cluster))
+
+## wrk, the HTTP load generator of the bench's serving section.
+require-wrk:
+	$(call require-program,wrk,wrk,the HTTP figures of make bench)
 
 ## Java 17 or newer for the Spark tests (PySpark 4 runs on the JVM).
 require-java:

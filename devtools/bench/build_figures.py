@@ -22,6 +22,7 @@ LINEAR_LIMIT = 1.2
 BUILD_PEAK_MB = {10.0: 2048, 100.0: 4096}  # at larger sizes, the x100 limit
 GENERATE_PEAK_MB = 2048
 SPARK_SCALE = 10.0
+SMOKE_SCALES = [0.02, 0.05]  # `delivery-fs-bench --smoke`: about 250 and 620 users
 
 
 def generate(raw: str, size: float) -> dict[str, Any]:
@@ -37,12 +38,12 @@ def tables_equal(first: str, second: str) -> dict[str, Any]:
     """Whether two feature directories hold the same rows in every table (DuckDB, out of core)."""
     import duckdb
 
-    from feature_repo.tables import FEATURE_TABLES
+    from feature_repo.tables import ALL_TABLES
 
     connection = duckdb.connect()
     connection.execute("SET enable_progress_bar = false")
     differing = {}
-    for table in FEATURE_TABLES:
+    for table in ALL_TABLES:  # the serving ledger too
         a, b = (str(Path(d) / table.file_name).replace("'", "''") for d in (first, second))
         differing[table.name] = sum(
             connection.execute(
@@ -120,22 +121,23 @@ def build_figures(bench: Bench, scales: list[float]) -> list[Figure]:
 def spark_figures(bench: Bench) -> list[Figure]:
     """The Spark build at x10 beside the DuckDB build of the same data, run just before it (the
     raw data is generated if missing); the tables are compared row for row."""
-    directory = bench.scale_dir(SPARK_SCALE)
-    bench.generate(SPARK_SCALE)
+    spark_scale = bench.sized(SPARK_SCALE, SMOKE_SCALES[-1])
+    directory = bench.scale_dir(spark_scale)
+    bench.generate(spark_scale)
     duckdb_run = bench.step(
-        "build", SPARK_SCALE, raw=str(directory / "raw"), out=str(directory / "features")
+        "build", spark_scale, raw=str(directory / "raw"), out=str(directory / "features")
     )
     spark = bench.step(
-        "build", SPARK_SCALE, raw=str(directory / "raw"), out=str(directory / "features-spark"),
+        "build", spark_scale, raw=str(directory / "raw"), out=str(directory / "features-spark"),
         engine="spark",
     )  # fmt: skip
     compared = bench.step(
-        "tables_equal", SPARK_SCALE, first=str(directory / "features"),
+        "tables_equal", spark_scale, first=str(directory / "features"),
         second=str(directory / "features-spark"),
     )  # fmt: skip
     same = not any(compared["differing_rows"].values())
     return [Figure(
-        f"build-features --engine spark x{SPARK_SCALE:g} (local[2]) vs duckdb", "s",
+        f"build-features --engine spark x{spark_scale:g} (local[2]) vs duckdb", "s",
         spark["seconds"], duckdb_run["seconds"], "the same tables; time reported", same,
         details={"differing_rows": compared["differing_rows"], "driver_peak_mb": spark["peak_mb"],
                  "duckdb_peak_mb": duckdb_run["peak_mb"]},

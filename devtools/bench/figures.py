@@ -24,7 +24,7 @@ def sagemaker_figures(bench: Bench, scale: float, config: Path, settings: Path) 
     bench.cli(scale, "delivery-fs", "sagemaker", "apply", "--config", str(settings),
               "--feature-store-yaml", str(config))  # fmt: skip
     result = bench.step("sagemaker", scale, config=str(config), settings=str(settings),
-                        serial=100, parallel=3000)  # fmt: skip
+                        serial=bench.sized(100, 10), parallel=bench.sized(3000, 100))  # fmt: skip
     ratio = result["parallel_per_second"] / result["serial_per_second"]
     complete = result["failed"] == 0 and result["missing"] == 0
     return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from devtools.bench.report import Figure
@@ -14,6 +15,7 @@ from feature_repo.paths import REPO_ROOT
 
 STEPS = "devtools.bench.model_steps"
 HTTP_CALLS = 5_000
+LOGGED_DAYS = 7  # the monitor's figure: a week of logs, every user scored once a day
 
 
 def train(bench: Bench, scale: float, config: Path) -> str:
@@ -28,10 +30,13 @@ def train(bench: Bench, scale: float, config: Path) -> str:
 
 def model_figures(bench: Bench, scale: float, config: Path, users, now: str) -> list[Figure]:
     """The figures on an applied, loaded Redis store ``config``."""
+    # /score/churn takes instants with a zone only; the data horizon is written in UTC without one
+    instant = datetime.fromisoformat(now)
+    now = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).isoformat()
     bench.console.print(train(bench, scale, config).strip().splitlines()[-1])
     figures = []
     for batch, p99_limit in ((1, 2.0), (100, 10.0)):
-        calls, warm_up = (3000, 300) if batch == 1 else (400, 40)
+        calls, warm_up = bench.sized((3000, 300) if batch == 1 else (400, 40), (30, 3))
         runs = {mode: bench.step("churn", scale, module=STEPS, config=str(config), users=users,
                                  batch=batch, calls=calls, warm_up=warm_up, mode=mode, now=now)
                 for mode in ("scorer", "reader")}  # fmt: skip
@@ -44,7 +49,24 @@ def model_figures(bench: Bench, scale: float, config: Path, users, now: str) -> 
                    ours["p99_ms"] <= p99_limit),
         ]  # fmt: skip
     figures += http_logging_figures(bench, scale, config, users, now)
+    figures += monitor_figures(bench, scale, config, now)
     return figures
+
+
+def monitor_figures(bench: Bench, scale: float, config: Path, now: str) -> list[Figure]:
+    """``delivery-fs monitor`` over a week of logs: every user scored and logged once a day."""
+    logged = bench.step("log_days", scale, module=STEPS, config=str(config), now=now,
+                        days=LOGGED_DAYS)  # fmt: skip
+    since = (datetime.fromisoformat(now) - timedelta(days=LOGGED_DAYS)).isoformat()
+    run = bench.step("monitor_window", scale, module=STEPS, config=str(config), since=since,
+                     until=now)  # fmt: skip
+    complete = run["source"] == "logs" and run["rows"] == logged["rows"]
+    return [
+        Figure("monitor, a week of logs", "s", run["seconds"], None,
+               "(reported; every logged row read)", complete, details={**run, **logged}),
+        Figure("monitor, a week of logs, peak memory", "MB", run["peak_mb"], None,
+               "<= 1024 MB", run["peak_mb"] <= 1024),
+    ]  # fmt: skip
 
 
 def http_logging_figures(bench: Bench, scale: float, config: Path, users, now: str):
@@ -60,7 +82,8 @@ def http_logging_figures(bench: Bench, scale: float, config: Path, users, now: s
                    "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
         with http_server(command, port, ready_path="/openapi.json", env=env) as url:
             runs[label] = bench.step("http_churn", scale, module=STEPS, url=url, users=users,
-                                     calls=HTTP_CALLS, warm_up=300, now=now)  # fmt: skip
+                                     calls=bench.sized(HTTP_CALLS, 50), warm_up=bench.sized(300, 5),
+                                     now=now)  # fmt: skip
     off, on = runs["off"], runs["on"]
     return [
         Figure("HTTP /score/churn, 1 user, log on, p50", "ms", on["p50_ms"], off["p50_ms"],

@@ -16,12 +16,13 @@ MODULE = "devtools.bench.push_steps"
 HOLD_OUT_AFTER = "2020-10-01T00:00:00+00:00"
 THROUGHPUT_DAYS = 10.0  # replayed in batches, then compared with the rebuilt batch
 LATENCY_CALLS = 200
+PUSH_BATCH = 1_000  # orders per push call
 TARGET_ORDERS_PER_SECOND = 2_000
 TARGET_VISIBLE_P99_MS = 1_000
 
 
 def push_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure]:
-    fresh = Bench(bench.work_dir / "fresh", bench.console, dict(bench.env))
+    fresh = Bench(bench.work_dir / "fresh", bench.console, dict(bench.env), smoke=bench.smoke)
     raw = fresh.scale_dir(scale) / "raw"
     fresh.cli(scale, "delivery-fs", "generate-data", "--scale", f"{scale:g}", "--hold-out-after", HOLD_OUT_AFTER)  # fmt: skip
     for leftover in sorted((raw / "pushed_transactions").glob("batch-*.parquet")):
@@ -31,16 +32,18 @@ def push_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure
     fresh.env["FEAST_FS_YAML_FILE_PATH"] = str(config)
     fresh.cli(scale, "delivery-fs", "backfill-online")
     common = {"config": str(config), "raw": str(raw), "start": HOLD_OUT_AFTER}
-    pushed = fresh.step("push_throughput", scale, MODULE, **common, days=THROUGHPUT_DAYS)
-    baseline = fresh.step("raw_pipelined_writes", scale, MODULE, **common, days=THROUGHPUT_DAYS)
+    days = bench.sized(THROUGHPUT_DAYS, 1.0)
+    batch = bench.sized(PUSH_BATCH, 20)  # a smoke run's day holds a few hundred orders
+    pushed = fresh.step("push_throughput", scale, MODULE, **common, days=days, batch=batch)
+    baseline = fresh.step("raw_pipelined_writes", scale, MODULE, **common, days=days, batch=batch)
     rate, raw_rate = (run["orders"] / run["seconds"] for run in (pushed, baseline))
 
     fresh.cli(scale, "delivery-fs", "build-features")  # raw + pushed orders
     users = _touched(raw)
-    end = _instant(HOLD_OUT_AFTER, THROUGHPUT_DAYS)
+    end = _instant(HOLD_OUT_AFTER, days)
     instants = [end, _instant(end, 7.0, seconds=1)]  # and a week later: windows expired
     compared = fresh.step("online_offline_mismatches", scale, MODULE, config=str(config), instants=instants, users=users)  # fmt: skip
-    latency = fresh.step("push_latency", scale, MODULE, **{**common, "start": end}, days=3.0, calls=LATENCY_CALLS)  # fmt: skip
+    latency = fresh.step("push_latency", scale, MODULE, **{**common, "start": end}, days=3.0, calls=bench.sized(LATENCY_CALLS, 20))  # fmt: skip
     visible, read = latency["visible"], latency["lean_read"]
     return [
         Figure("push throughput, redis", "orders/s", rate, raw_rate,
@@ -50,7 +53,7 @@ def push_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure
                read["p99_ms"], f"p99 <= {TARGET_VISIBLE_P99_MS:,} ms",
                visible["p99_ms"] <= TARGET_VISIBLE_P99_MS,
                details={"visible": visible, "lean_read_alone": read}),
-        Figure(f"online = offline after replaying {THROUGHPUT_DAYS:g} days (mismatches)", "values",
+        Figure(f"online = offline after replaying {days:g} days (mismatches)", "values",
                compared["mismatches"], None, "0", compared["mismatches"] == 0,
                details={**compared, "instants": instants, "users": len(users)}),
     ]  # fmt: skip

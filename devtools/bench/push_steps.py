@@ -33,19 +33,21 @@ def _orders(raw: str, start: str, days: float) -> pd.DataFrame:
     return held_out_orders(Path(raw) / HELD_OUT_NAME, begin, begin + timedelta(days=days))
 
 
-def push_throughput(config: str, raw: str, start: str, days: float) -> dict[str, Any]:
-    """Replay ``days`` of held-out orders in batches of ``BATCH``: orders per second, end to end
+def push_throughput(
+    config: str, raw: str, start: str, days: float, batch: int = BATCH
+) -> dict[str, Any]:
+    """Replay ``days`` of held-out orders in batches of ``batch``: orders per second, end to end
     (checks, one ledger read, offline append, three online writes per batch)."""
     from feature_repo.push.replay import _records
 
     store, pusher = _pusher(config, raw)
     orders = _orders(raw, start, days)
-    batches = [_records(orders.iloc[i : i + BATCH]) for i in range(0, len(orders), BATCH)]
+    batches = [_records(orders.iloc[i : i + batch]) for i in range(0, len(orders), batch)]
     counts: dict[str, int] = {}
     seconds = []
-    for index, batch in enumerate(batches):
+    for index, records in enumerate(batches):
         begin = time.perf_counter()
-        for result in pusher.push(batch, "replay"):
+        for result in pusher.push(records, "replay"):
             counts[str(result.status)] = counts.get(str(result.status), 0) + 1
         seconds.append(time.perf_counter() - begin)
         if index == 0:  # the first batch warms up (lazy imports, registry); then as a server runs
@@ -56,8 +58,10 @@ def push_throughput(config: str, raw: str, start: str, days: float) -> dict[str,
             "counts": counts, "users": int(orders["user_id"].nunique())}  # fmt: skip
 
 
-def raw_pipelined_writes(config: str, raw: str, start: str, days: float) -> dict[str, Any]:
-    """The same keys with redis-py alone, in batches of ``BATCH``: one pipelined HMGET per user
+def raw_pipelined_writes(
+    config: str, raw: str, start: str, days: float, batch: int = BATCH
+) -> dict[str, Any]:
+    """The same keys with redis-py alone, in batches of ``batch``: one pipelined HMGET per user
     (its ledger), then one pipelined HSET per order and per user (the bytes of a ledger row), in a
     key space of their own."""
     import redis
@@ -67,18 +71,18 @@ def raw_pipelined_writes(config: str, raw: str, start: str, days: float) -> dict
     store = open_store(config_path=Path(config))
     host, port = store.config.online_store.connection_string.split(",")[0].split(":")
     client = redis.Redis(host=host, port=int(port))
-    orders = _orders(raw, start, days).iloc[BATCH:]  # the batches push_throughput measured
+    orders = _orders(raw, start, days).iloc[batch:]  # the batches push_throughput measured
     ledger_bytes = os.urandom(600)  # about a ledger row of the demo (README: online costs)
     begin = time.perf_counter()
-    for i in range(0, len(orders), BATCH):
-        batch = orders.iloc[i : i + BATCH]
-        users = batch["user_id"].unique().tolist()
+    for i in range(0, len(orders), batch):
+        written = orders.iloc[i : i + batch]
+        users = written["user_id"].unique().tolist()
         with client.pipeline(transaction=False) as pipe:
             for user in users:
                 pipe.hmget(f"raw_push:user:{user}", ["ledger", "_ts"])
             pipe.execute()
         with client.pipeline(transaction=False) as pipe:
-            for order in batch["transaction_id"].tolist():
+            for order in written["transaction_id"].tolist():
                 pipe.hset(f"raw_push:order:{order}", mapping={"row": b"x" * 120, "_ts": b"t"})
             for user in users:
                 pipe.hset(

@@ -32,6 +32,11 @@ class Bench:
     work_dir: Path
     console: Console
     env: dict[str, str] = field(default_factory=dict)  # for every step (servers' endpoints)
+    smoke: bool = False  # every section at a tiny size: proves the run works, figures meaningless
+
+    def sized(self, full, smoke):
+        """A count, duration or size of the run: ``full`` for figures, ``smoke`` for a smoke run."""
+        return smoke if self.smoke else full
 
     def data_env(self, scale: float) -> dict[str, str]:
         return {**self.env, DATA_DIR_ENV: str(self.scale_dir(scale))}

@@ -33,6 +33,7 @@ STORE_SCALE = (
     10.0  # about 124,500 users and 2.2 million transactions: the size of the stock figures
 )
 HISTORICAL_ROWS = [100_000, 1_000_000]
+SMOKE_HISTORICAL_ROWS = [1_000, 10_000]
 EMULATOR_LATENCY_MS = 20
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",  # the emulator and moto only; never real credentials
@@ -89,14 +90,15 @@ def _spark(session: Session) -> list[Figure]:
 
 def _serving(session: Session) -> list[Figure]:
     configs = {profile: session.store(profile) for profile in ("redis", "sqlite")}
-    users = f.lookup_users(session.bench, session.store_scale, 2_000)
+    users = f.lookup_users(session.bench, session.store_scale, session.bench.sized(2_000, 200))
     session.bench.console.print(f"serving at x{session.store_scale:g}, up to {session.end}")
     return serving_figures(session.bench, session.store_scale, configs, users, session.end)
 
 
 def _offline(session: Session) -> list[Figure]:
     config = session.store("sqlite")
-    return offline_figures(session.bench, session.store_scale, config, session.end, HISTORICAL_ROWS)
+    rows = session.bench.sized(HISTORICAL_ROWS, SMOKE_HISTORICAL_ROWS)
+    return offline_figures(session.bench, session.store_scale, config, session.end, rows)
 
 
 def _push(session: Session) -> list[Figure]:
@@ -111,7 +113,7 @@ def _model(session: Session) -> list[Figure]:
     config = session.store("redis")
     for step in ("materialize", "load_ledger"):
         session.bench.step(step, session.store_scale, config=str(config), end=session.end)
-    users = f.lookup_users(session.bench, session.store_scale, 2_000)
+    users = f.lookup_users(session.bench, session.store_scale, session.bench.sized(2_000, 200))
     return model_figures(session.bench, session.store_scale, config, users, session.end)
 
 
@@ -140,26 +142,36 @@ def run_bench(
     work_dir: Path,
     console: Console,
     only: list[str] | None = None,
+    smoke: bool = False,
 ) -> list[Figure]:
-    """Run the sections (all, or ``only`` those, merged into ``results``) and write the results."""
-    bench = Bench(work_dir, console)
+    """Run the sections (all, or ``only`` those, merged into ``results``) and write the results.
+
+    A section that fails ends the run, and the figures of the sections before it are merged into
+    ``results`` first (the failed section's earlier figures stay as they were)."""
+    bench = Bench(work_dir, console, smoke=smoke)
     before = machine()
     console.print(f"machine: {before}")
     figures: list[Figure] = []
-    with contextlib.ExitStack() as servers:
-        session = Session(bench, scales, servers)
-        for name, section in SECTIONS.items():
-            if only is None or name in only:
-                console.print(f"[bold]{name}[/] (x{', x'.join(f'{s:g}' for s in scales)})")
-                figures += _stamped(section, session, name)
-    after = machine()
-    report = {**after, "load_average_at_start": before["load_average"], "scales": scales}
-    if only is None:
-        write_results(results, report, figures)
-    else:
-        merge_results(results, report, figures)
-    print_table(console, figures)
-    console.print(f"wrote {results}")
+    complete = False
+    try:
+        with contextlib.ExitStack() as servers:
+            session = Session(bench, scales, servers)
+            for name, section in SECTIONS.items():
+                if only is None or name in only:
+                    console.print(f"[bold]{name}[/] (x{', x'.join(f'{s:g}' for s in scales)})")
+                    figures += _stamped(section, session, name)
+        complete = True
+    finally:
+        after = machine()
+        report = {**after, "load_average_at_start": before["load_average"], "scales": scales,
+                  "smoke": smoke}  # fmt: skip
+        if complete and only is None:
+            write_results(results, report, figures)
+        elif figures:
+            merge_results(results, report, figures)
+        if figures:
+            print_table(console, figures)
+            console.print(f"wrote {results}" + ("" if complete else " (the run failed)"))
     return figures
 
 

@@ -95,12 +95,14 @@ class ServedFeatureLog:
         predictions: Sequence[float],
         model_version: str,
         request_id: str | None = None,
+        logged_at: datetime | None = None,
     ) -> bool:
-        """Keep one request's served rows for the next flush, with probability ``sample_rate``."""
+        """Keep one request's served rows for the next flush, with probability ``sample_rate``
+        (``logged_at``: when they were served, default now; a replay of past requests sets it)."""
         if self.sample_rate <= 0 or self._random.random() >= self.sample_rate:
             return False
         served = _Served(entity_rows, rows, predictions, model_version,
-                         request_id or uuid.uuid4().hex, datetime.now(UTC))  # fmt: skip
+                         request_id or uuid.uuid4().hex, logged_at or datetime.now(UTC))  # fmt: skip
         with self._lock:
             self._pending.append(served)
             self._pending_rows += len(rows)
