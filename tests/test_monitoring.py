@@ -133,6 +133,39 @@ def test_injected_drift_flags_exactly_the_affected_features(
 
 
 @pytest.mark.integration
+def test_a_large_window_is_compared_through_a_fixed_sample(
+    materialized_store, tmp_path, raw_tables, horizon
+):
+    """Above ``max_rows`` logged rows, the window is a sample of that size: the same rows on every
+    run, each one a logged row, while the window still counts every row."""
+    from feature_repo.monitoring.window import logged_window
+    from feature_repo.serving.online_features import OnlineFeatureReader
+    from feature_repo.serving.served_log import ServedFeatureLog
+
+    reader = OnlineFeatureReader(materialized_store, "churn_model_v1")
+    service = copy.deepcopy(materialized_store.get_feature_service("churn_model_v1"))
+    service.logging_config.destination.path = str(tmp_path / "logs")
+    log = ServedFeatureLog(materialized_store, service, reader.plan.output_views,
+                           reader.plan.output_names, sample_rate=1.0)  # fmt: skip
+    users = [{"user_id": int(u)} for u in raw_tables[0]["user_id"]]
+    for start in range(0, len(users), 100):  # one request per 100 users
+        group = users[start : start + 100]
+        log.record(group, reader.read(group, now=horizon.to_pydatetime()), [0.5] * len(group), "1")
+    log.flush()
+    views = dict(zip(reader.plan.output_names, reader.plan.output_views, strict=True))
+    features = {f: views[f] for f in ("order_count_30d", "spend_mean_30d", "operating_system")}
+    span = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
+    whole = logged_window(tmp_path / "logs", features, *span)
+    first, again = (logged_window(tmp_path / "logs", features, *span, max_rows=50) for _ in "ab")
+    assert whole.rows == len(whole.frame) == len(users) > 50
+    assert first.rows == len(users) and len(first.frame) == 50
+    pd.testing.assert_frame_equal(first.frame, again.frame)
+    logged = whole.frame.value_counts(dropna=False)
+    sampled = first.frame.value_counts(dropna=False)
+    assert (sampled <= logged.reindex(sampled.index, fill_value=0)).all()
+
+
+@pytest.mark.integration
 @pytest.mark.browser
 def test_the_html_report_shows_every_feature(tmp_path):
     from devtools.browser import require_chromium

@@ -105,9 +105,14 @@ def monitor(
 
     s = result.summary
     print_frame(f"{s['service']} ({s['model']}), {s['source']} {s['since']} to {s['until']}: "
-                f"{s['current_rows']:,} rows against {s['baseline_rows']:,}",
+                f"{s['current_rows']:,} rows{_sampled(s)} against {s['baseline_rows']:,}",
                 pd.DataFrame(rows).round(4))  # fmt: skip
     console.print(f"reports: {result.json_report} {result.html_report}")
     if result.drifted:
         console.print(f"drift in {len(result.drifted)} feature(s): {', '.join(result.drifted)}")
         raise typer.Exit(code=1)
+
+
+def _sampled(summary: dict) -> str:
+    compared = summary.get("compared_rows", summary["current_rows"])
+    return "" if compared == summary["current_rows"] else f" (a sample of {compared:,} compared)"

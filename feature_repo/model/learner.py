@@ -71,7 +71,7 @@ class ChurnLearner:
                 matrix[:, j] = [codes.get(row[name], NAN) if isinstance(row[name], str) else NAN
                                 for row in rows]  # fmt: skip
             else:
-                matrix[:, j] = [_number(row[name]) for row in rows]
+                matrix[:, j] = _numbers([row[name] for row in rows])
         return matrix
 
     def predict_proba_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
@@ -134,12 +134,15 @@ class CompiledTrees:
             codes = matrix[:, j]
             known = ~np.isnan(codes) & (codes >= 0) & (codes < len(index))
             matrix[:, j] = np.where(known, index[np.where(known, codes, 0).astype(np.intp)], np.nan)
-        rows = np.arange(len(matrix))[:, None]
-        node = np.broadcast_to(self.roots, (len(matrix), len(self.roots))).copy()
-        active = ~self.leaf[node]
-        while active.any():
-            current = node[active]
-            x = matrix[np.broadcast_to(rows, node.shape)[active], self.feature[current]]
+        # every (row, tree) pair is one slot of flat arrays; only slots not yet at a leaf move on
+        count, trees = len(matrix), len(self.roots)
+        values = matrix.ravel()
+        offset = np.repeat(np.arange(count, dtype=np.intp) * matrix.shape[1], trees)
+        node = np.tile(self.roots, count)
+        moving = np.flatnonzero(~self.leaf[node])
+        while moving.size:
+            current = node[moving]
+            x = values[offset[moving] + self.feature[current]]
             missing = np.isnan(x)
             go_left = np.where(missing, self.missing_left[current], x <= self.threshold[current])
             categorical = self.categorical[current] & ~missing
@@ -147,10 +150,19 @@ class CompiledTrees:
                 code = x[categorical].astype(np.intp)
                 words = self.bitsets[self.bitset[current[categorical]], code >> 5]
                 go_left[categorical] = (words >> (code & 31).astype(np.uint32)) & 1 == 1
-            node[active] = np.where(go_left, self.left[current], self.right[current])
-            active = ~self.leaf[node]
-        raw = self.baseline + self.value[node].sum(axis=1)
+            following = np.where(go_left, self.left[current], self.right[current])
+            node[moving] = following
+            moving = moving[~self.leaf[following]]
+        raw = self.baseline + self.value[node].reshape(count, trees).sum(axis=1)
         return 1.0 / (1.0 + np.exp(-raw))
+
+
+def _numbers(values: list) -> np.ndarray:
+    """Numbers as floats, NaN for None; anything else (pandas' NA, text) value by value."""
+    try:
+        return np.asarray([NAN if v is None else v for v in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.asarray([_number(v) for v in values], dtype=np.float64)
 
 
 def _number(value: Any) -> float:

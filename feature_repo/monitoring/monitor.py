@@ -58,6 +58,7 @@ def monitor(
         "service": record.feature_service, "model": f"{record.name} v{record.version}",
         "since": since.isoformat(), "until": until.isoformat(), "source": window.source,
         "baseline_rows": len(baseline), "current_rows": window.rows,
+        "compared_rows": len(current),
         "freshness_hours": window.freshness_hours,
         "drifted": [d.feature for d in drifts if d.drifted], "thresholds": limits.__dict__,
     }  # fmt: skip

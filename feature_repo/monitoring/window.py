@@ -1,6 +1,10 @@
 """The current sample of a monitoring window: the served-feature logs of a feature service between
 two instants (read by DuckDB, only the columns asked for), or, without logs, the offline features of
-the window (``get_historical_features`` for the baseline's users at random instants in it)."""
+the window (``get_historical_features`` for the baseline's users at random instants in it).
+
+Memory is bounded by the sample, not by the logs: a window of more than ``MAX_COMPARED_ROWS`` logged
+rows is compared through a fixed-size sample of them (the same rows on every run: ordered by a hash
+of the request id and the row), which is ample for deciles, KS and category shares."""
 
 from __future__ import annotations
 
@@ -17,20 +21,23 @@ from feature_repo.training_frames import training_frame
 
 PRESENT = 1  # Feast's FieldStatus.PRESENT
 OFFLINE_ROWS = 2_000
+MAX_COMPARED_ROWS = 200_000
 
 
 @dataclass(frozen=True)
 class Window:
     frame: pd.DataFrame  # one column per feature, missing as null
     source: str  # "logs" or "offline"
-    rows: int
+    rows: int  # rows of the window (``frame`` holds them all, or a sample of them)
     freshness_hours: dict[str, float]  # per view: window end - newest event time served
 
 
 def logged_window(
-    folder: Path, features: dict[str, str], since: datetime, until: datetime
-) -> Window | None:
-    """Logged rows of ``folder`` in [since, until): ``features`` maps a feature to its view."""
+    folder: Path, features: dict[str, str], since: datetime, until: datetime,
+    max_rows: int = MAX_COMPARED_ROWS,
+) -> Window | None:  # fmt: skip
+    """Logged rows of ``folder`` in [since, until) (at most ``max_rows`` of them, sampled):
+    ``features`` maps a feature to its view."""
     files = list(folder.rglob("*.parquet")) if folder.exists() else []
     if not files:
         return None
@@ -44,26 +51,31 @@ def logged_window(
     newest = [f'max("{view}__{next(n for n, v in features.items() if v == view)}__timestamp") '
               f'AS "{view}"' for view in views]  # fmt: skip
     source = (
-        f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+        f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true, union_by_name = true, "
+        "file_row_number = true)"
     )
     where = "__log_timestamp >= $since AND __log_timestamp < $until"
     with duckdb.connect() as connection:
         connection.execute("SET TimeZone = 'UTC'")
         parameters = {"since": since, "until": until}
-        frame = connection.execute(
-            f"SELECT {', '.join(columns)} FROM {source} WHERE {where}", parameters
-        ).df()
         stamps = connection.execute(
-            f"SELECT {', '.join(newest)} FROM {source} WHERE {where}", parameters
+            f"SELECT count(*), {', '.join(newest)} FROM {source} WHERE {where}", parameters
         ).fetchone()
-    if frame.empty:
-        return None
+        rows, stamps = stamps[0], stamps[1:]
+        if rows == 0:
+            return None
+        sample = ""
+        if rows > max_rows:  # a top-N by hash: DuckDB keeps max_rows rows, never the window
+            sample = f"ORDER BY hash(__request_id, file_row_number) LIMIT {int(max_rows)}"
+        frame = connection.execute(
+            f"SELECT {', '.join(columns)} FROM {source} WHERE {where} {sample}", parameters
+        ).df()
     freshness = {
         view: round((_utc(until) - _utc(stamp)).total_seconds() / 3600, 2)
         for view, stamp in zip(views, stamps, strict=True)
         if stamp is not None
     }
-    return Window(frame, "logs", len(frame), freshness)
+    return Window(frame, "logs", rows, freshness)
 
 
 def offline_window(
