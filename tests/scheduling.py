@@ -25,6 +25,7 @@ SPLIT_BY_PARAMETER = ("tests/test_store_behaviour.py",)
 # The longest files, longest first, as measured with `pytest --durations=0` (about 2/3 of the run);
 # the other files follow in collection order.
 LONGEST_FIRST = (
+    "tests/test_bench_smoke.py",  # one test of about 7 minutes alone (every bench section)
     "tests/test_spark.py",
     "tests/sagemaker/test_mirror_end_to_end.py",
     "tests/test_store_behaviour.py",
