@@ -113,7 +113,7 @@ ui-screenshot: install-dev require-chromium
 	$(BIN)/python -m devtools.ui_screenshot
 
 scoring-service: install
-	$(BIN)/uvicorn feature_repo.serving.scoring_service:app --host 127.0.0.1 --port 8000
+	$(BIN)/uvicorn feature_repo.serving.service.scoring_service:app --host 127.0.0.1 --port 8000
 
 catalogue: install
 	$(DFS) catalogue

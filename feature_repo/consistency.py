@@ -16,7 +16,7 @@ import pandas as pd
 from feast import FeatureStore
 
 from feature_repo.errors import FeatureStoreError
-from feature_repo.serving.online_features import (
+from feature_repo.serving.lookup.online_features import (
     REQUEST_TIME,
     OnlineFeatureReader,
     resolve_feature_view,

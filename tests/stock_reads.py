@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
+from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
 
 
 def stock_rows(store, reader: OnlineFeatureReader, rows: list[dict], now: datetime) -> list[dict]:

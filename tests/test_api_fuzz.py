@@ -59,7 +59,7 @@ def fuzz_env(built_data, tmp_path_factory) -> dict:
 
 def _service(env: dict, log: Path, ready_path: str):
     port = free_port()
-    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+    command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     return http_server(command, port, ready_path=ready_path, env=env, log=log)
 

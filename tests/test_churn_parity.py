@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
-from feature_repo.serving.churn import ChurnScorer
+from feature_repo.serving.lookup.churn import ChurnScorer
 from feature_repo.store import open_store
 from feature_repo.training_frames import training_frame
 from tests.cli_runner import run_cli

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from feature_repo.paths import data_dir
-from feature_repo.serving.churn import ChurnScorer
+from feature_repo.serving.lookup.churn import ChurnScorer
 from feature_repo.training.churn import train_churn_model
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def _service(store_config, env: dict):
     from devtools.local_servers import free_port, http_server
 
     port = free_port()
-    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+    command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     return http_server(command, port, ready_path="/openapi.json",
                        env={"FEAST_FS_YAML_FILE_PATH": str(store_config), **env})  # fmt: skip

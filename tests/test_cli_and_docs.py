@@ -1,8 +1,8 @@
-"""The command line answers --help everywhere; the README's catalogue matches the definitions."""
+"""The command line answers --help everywhere; the catalogue page matches the definitions."""
 
 import pytest
 
-from feature_repo.catalogue import catalogue_markdown, update_readme
+from feature_repo.catalogue import catalogue_markdown, update_catalogue_page
 from feature_repo.definitions import on_demand, order_ledger, transaction_features, user_features
 from tests.cli_runner import run_cli
 
@@ -27,8 +27,10 @@ def test_development_commands_answer_help(command):
     assert "usage" in run_cli(command, "--help").stdout.lower()
 
 
-def test_readme_catalogue_is_up_to_date():
-    assert not update_readme(check=True), "run `delivery-fs catalogue` and commit README.md"
+def test_catalogue_page_is_up_to_date():
+    assert not update_catalogue_page(check=True), (
+        "run `delivery-fs catalogue` and commit docs/catalogue.md"
+    )
 
 
 def test_catalogue_lists_every_feature_once():

@@ -39,8 +39,8 @@ from feast.types import UnixTimestamp
 from feature_repo.monitoring.drift import Thresholds, drift_of
 from feature_repo.monitoring.window import logged_window
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
-from feature_repo.serving.online_features import OnlineFeatureReader
-from feature_repo.serving.served_log import ServedFeatureLog
+from feature_repo.serving.lookup.online_features import OnlineFeatureReader
+from feature_repo.serving.lookup.served_log import ServedFeatureLog
 from feature_repo.store import open_store
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR

@@ -220,7 +220,7 @@ def test_feasts_stock_sqlite_store_writes_the_row_the_lean_reader_reads(tmp_path
     assert Path(sqlite_db_path(config)) == tmp_path / "online.db"
     connection = sqlite3.connect(tmp_path / "online.db")
     columns = [c[1] for c in connection.execute('PRAGMA table_info("pin_pin_view")')]
-    read = ["entity_key", "feature_name", "value", "event_ts"]  # serving/sqlite_reader.py
+    read = ["entity_key", "feature_name", "value", "event_ts"]  # serving/readers/sqlite_reader.py
     written = ["value_text", "created_ts"]  # online/sqlite.py's upsert
     assert set(read + written) <= set(columns)
     stored = connection.execute(f"SELECT {', '.join(read)} FROM pin_pin_view").fetchall()
@@ -247,7 +247,7 @@ def test_feasts_stock_dynamodb_store_writes_the_item_the_lean_reader_reads(moto)
         row = (_user(42), {"order_count": Value(int64_val=7)}, EVENT_TIME, None)
         store.online_write_batch(config, view, [row], None)
         client = dynamodb_client(store, config.online_store)
-        entity_id = mmh3.hash_bytes(USER_42).hex()  # serving/dynamodb_reader.py's key
+        entity_id = mmh3.hash_bytes(USER_42).hex()  # serving/readers/dynamodb_reader.py's key
         item = client.get_item(
             TableName="pin.pin_dynamodb_view", Key={"entity_id": {"S": entity_id}}
         )["Item"]

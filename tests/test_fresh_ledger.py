@@ -151,7 +151,7 @@ def test_the_stored_row_is_served_while_the_ledger_shows_it_in_force():
     from feast.value_type import ValueType
 
     from feature_repo.serving.decoding import FeatureStatus
-    from feature_repo.serving.ledger_reads import (
+    from feature_repo.serving.lookup.ledger_reads import (
         LedgerRead,
         served_from_ledger,
     )

@@ -15,7 +15,7 @@ import pytest
 from feature_repo.push import service as push_service
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
 from feature_repo.push.service import OrderPusher
-from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
+from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
 from feature_repo.store import open_store
 from feature_repo.training_frames import training_frame
 from feature_repo.transforms.order_stats import column_order
@@ -252,7 +252,7 @@ def test_the_scoring_service_takes_pushed_orders(loaded):
              "transaction_date": at.isoformat(), "delivery_type": "Sushi"}  # fmt: skip
     bad = {**order, "transaction_id": 996002, "discount_coupon": 3}
     port = free_port()
-    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+    command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     with http_server(command, port, ready_path="/docs", env=env) as url:
         answer = requests.post(f"{url}/push-orders", json={"orders": [order, bad]}, timeout=30)

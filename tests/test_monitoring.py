@@ -78,12 +78,12 @@ def test_injected_drift_flags_exactly_the_affected_features(
     from feast.infra.offline_stores.file_source import FileLoggingDestination
 
     from feature_repo.monitoring.window import logged_window
-    from feature_repo.serving.online_features import (
+    from feature_repo.serving.lookup.online_features import (
         FeatureStatus,
         FeatureValue,
         OnlineFeatureReader,
     )
-    from feature_repo.serving.served_log import ServedFeatureLog
+    from feature_repo.serving.lookup.served_log import ServedFeatureLog
 
     reader = OnlineFeatureReader(materialized_store, "churn_model_v1")
     users = [{"user_id": int(u)} for u in raw_tables[0]["user_id"]]
@@ -139,8 +139,8 @@ def test_a_large_window_is_compared_through_a_fixed_sample(
     """Above ``max_rows`` logged rows, the window is a sample of that size: the same rows on every
     run, each one a logged row, while the window still counts every row."""
     from feature_repo.monitoring.window import logged_window
-    from feature_repo.serving.online_features import OnlineFeatureReader
-    from feature_repo.serving.served_log import ServedFeatureLog
+    from feature_repo.serving.lookup.online_features import OnlineFeatureReader
+    from feature_repo.serving.lookup.served_log import ServedFeatureLog
 
     reader = OnlineFeatureReader(materialized_store, "churn_model_v1")
     service = copy.deepcopy(materialized_store.get_feature_service("churn_model_v1"))

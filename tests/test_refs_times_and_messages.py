@@ -71,7 +71,7 @@ def test_naive_instants_are_utc_on_the_serving_path_whatever_the_local_zone(monk
     host in another zone would otherwise look up hours away)."""
     import time
 
-    from feature_repo.serving.on_demand import _seconds
+    from feature_repo.serving.lookup.on_demand import _seconds
     from feature_repo.timestamps import utc_datetime
 
     monkeypatch.setenv("TZ", "America/New_York")

@@ -1,4 +1,4 @@
-"""Access control of the scoring service (feature_repo/serving/scoring_service.py) under the secured
+"""Access control of the scoring service (feature_repo/serving/service/scoring_service.py) under the secured
 profile, with the project's OIDC provider: every route but the public ones refuses a request without
 a valid token, and each route serves each identity exactly what its roles may read.
 
@@ -80,7 +80,7 @@ def scoring_url(secure_store, provider):
     from devtools.local_servers import free_port, http_server
 
     port = free_port()
-    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+    command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     env = {"FEAST_FS_YAML_FILE_PATH": str(secure_store[0])}
     with http_server(command, port, ready_path="/openapi.json", env=env) as url:
@@ -117,8 +117,8 @@ def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(scori
     """A new route cannot be added without a decision: it needs a token, or it is listed in
     PUBLIC_ROUTES on purpose. Each method of each route is called with no token, then with each
     bad token, and with an empty body (the token is checked before the body is read)."""
-    from feature_repo.serving.auth import PUBLIC_ROUTES
-    from feature_repo.serving.scoring_service import app
+    from feature_repo.serving.service.auth import PUBLIC_ROUTES
+    from feature_repo.serving.service.scoring_service import app
 
     routes = _routes(app.routes)
     documented = app.openapi()["paths"]

@@ -1,4 +1,4 @@
-"""Served-feature logging (feature_repo/serving/served_log.py): the rows written are the rows served,
+"""Served-feature logging (feature_repo/serving/lookup/served_log.py): the rows written are the rows served,
 in Feast's logging columns for the feature service, sampled at the configured rate, written whole."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from feast.feature_logging import FeatureServiceLoggingSource
 from feast.infra.offline_stores.file_source import FileLoggingDestination
 
 from feature_repo.offline.feature_logs import write_feature_log
-from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.serving.served_log import ServedFeatureLog
+from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
+from feature_repo.serving.lookup.served_log import ServedFeatureLog
 
 pytestmark = pytest.mark.integration
 SERVICE = "churn_model_v1"

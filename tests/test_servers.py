@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from devtools.local_servers import free_port
-from feature_repo.serving.scoring_service import DEFAULT_SCORE
+from feature_repo.serving.service.scoring_service import DEFAULT_SCORE
 from feature_repo.training_frames import training_frame
 from tests.http_servers import http_server
 
@@ -18,7 +18,7 @@ def scoring_url(materialized_store, store_config):
     port = free_port()
     command = [
         "uvicorn",
-        "feature_repo.serving.scoring_service:app",
+        "feature_repo.serving.service.scoring_service:app",
         "--host",
         "127.0.0.1",
         "--port",

@@ -22,7 +22,7 @@ USER_VIEWS = ("user_profile", "user_order_stats")
 
 def _service(config, workers: int = 1, env: dict | None = None):
     port = free_port()
-    command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+    command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers)]  # fmt: skip
     env = {"FEAST_FS_YAML_FILE_PATH": str(config), **(env or {})}
     return http_server(command, port, ready_path="/healthz", env=env)

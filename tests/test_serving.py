@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from feature_repo.serving.checkout import CheckoutFeatures, features_for_checkout
 from feature_repo.serving.errors import (
     InvalidEntityError,
     MissingRequestDataError,
     OnlineStoreUnavailableError,
     UnknownFeatureServiceError,
 )
-from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
+from feature_repo.serving.lookup.checkout import CheckoutFeatures, features_for_checkout
+from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
 from feature_repo.store import open_store
 from feature_repo.training_frames import training_frame
 from tests.conftest import SESSION_DIR, applied_store_config

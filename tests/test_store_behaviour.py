@@ -17,7 +17,7 @@ import pytest
 
 from feature_repo.horizon import data_horizon
 from feature_repo.online_backfill import backfill_online
-from feature_repo.serving.online_features import FeatureStatus, OnlineFeatureReader
+from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
 from feature_repo.store import open_store
 from feature_repo.training_frames import training_frame
 from tests.cli_runner import run_cli

@@ -14,7 +14,7 @@ from feast.types import Float64
 
 from feature_repo.definitions.entities import user
 from feature_repo.definitions.user_features import user_order_stats
-from feature_repo.serving.online_features import OnlineFeatureReader
+from feature_repo.serving.lookup.online_features import OnlineFeatureReader
 from feature_repo.store import open_store
 from feature_repo.training_frames import training_frame
 from feature_repo.training_sets import TrainingSetManifest

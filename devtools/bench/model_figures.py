@@ -78,7 +78,7 @@ def http_logging_figures(bench: Bench, scale: float, config: Path, users, now: s
         env = {**bench.data_env(scale), "FEAST_FS_YAML_FILE_PATH": str(config),
                "DELIVERY_FS_LOG_SAMPLE_RATE": rate, "DELIVERY_FS_LOG_FLUSH_SECONDS": "2"}  # fmt: skip
         port = free_port()
-        command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+        command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                    "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
         with http_server(command, port, ready_path="/openapi.json", env=env) as url:
             runs[label] = bench.step("http_churn", scale, module=STEPS, url=url, users=users,

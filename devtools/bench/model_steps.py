@@ -19,8 +19,8 @@ def churn(config: str, users: list[int], batch: int, calls: int, warm_up: int, m
     """``batch`` users per call: ``scorer`` (read + model, as /score/churn) or ``reader`` (the
     lean read of the model's feature service alone)."""
     from feature_repo.model.registry import load_model
-    from feature_repo.serving.churn import ChurnScorer
-    from feature_repo.serving.online_features import freeze_long_lived_objects
+    from feature_repo.serving.lookup.churn import ChurnScorer
+    from feature_repo.serving.lookup.online_features import freeze_long_lived_objects
     from feature_repo.store import open_store
 
     scorer = ChurnScorer(open_store(config_path=config), load_model())
@@ -46,8 +46,8 @@ def log_days(config: str, now: str, days: int, batch: int = 1_000) -> dict[str, 
 
     from feature_repo.model.registry import load_model
     from feature_repo.paths import data_dir
-    from feature_repo.serving.churn import ChurnScorer
-    from feature_repo.serving.served_log import ServedFeatureLog
+    from feature_repo.serving.lookup.churn import ChurnScorer
+    from feature_repo.serving.lookup.served_log import ServedFeatureLog
     from feature_repo.store import open_store
 
     store = open_store(config_path=config)

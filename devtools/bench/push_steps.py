@@ -97,7 +97,7 @@ def push_latency(config: str, raw: str, start: str, days: float, calls: int) -> 
     """One order at a time: push, then poll the lean reader until the order counts; the time from
     the push call to the first read that sees it (and the lean read alone, for comparison)."""
     from feature_repo.push.replay import _records
-    from feature_repo.serving.online_features import OnlineFeatureReader
+    from feature_repo.serving.lookup.online_features import OnlineFeatureReader
 
     store, pusher = _pusher(config, raw)
     reader = OnlineFeatureReader(store, "checkout_model_v1")
@@ -133,7 +133,7 @@ def _known(store, orders: pd.DataFrame) -> list[int]:
 def online_offline_mismatches(config: str, instants: list[str], users: list[int]) -> dict[str, Any]:
     """Every ``user_order_stats`` feature of ``users`` through the lean reader and through
     ``get_historical_features`` at each instant: the (user, feature, instant) that differ."""
-    from feature_repo.serving.online_features import OnlineFeatureReader
+    from feature_repo.serving.lookup.online_features import OnlineFeatureReader
     from feature_repo.store import open_store
     from feature_repo.training_frames import training_frame
     from feature_repo.transforms.order_stats import column_order

@@ -115,7 +115,7 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
     load_seconds = bench.sized(LOAD_SECONDS, 2)
     env = {**bench.data_env(scale), "FEAST_FS_YAML_FILE_PATH": str(config)}
     port = free_port()
-    lean_command = ["uvicorn", "feature_repo.serving.scoring_service:app", "--host", "127.0.0.1",
+    lean_command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                     "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
     with http_server(lean_command, port, ready_path="/docs", env=env) as url:
         one = bench.step("http", scale, url=url, users=users, calls=bench.sized(10_000, 50),

@@ -31,7 +31,7 @@ def online(
 ) -> dict[str, Any]:
     """Lookups of ``batch`` users per call through the main service: ``reader`` (the project's
     OnlineFeatureReader), ``stock`` (``get_online_features``) or ``raw`` (the client alone)."""
-    from feature_repo.serving.online_features import (
+    from feature_repo.serving.lookup.online_features import (
         OnlineFeatureReader,
         freeze_long_lived_objects,
     )

@@ -1,4 +1,4 @@
-"""The catalogue command: the README's feature catalogue, generated from the definitions."""
+"""The catalogue command: the feature catalogue page (docs/catalogue.md), generated from the definitions."""
 
 from __future__ import annotations
 
@@ -15,16 +15,14 @@ app = typer.Typer()
 def catalogue(
     check: Annotated[
         bool,
-        typer.Option(help="Fail if the README's catalogue is out of date instead of rewriting it."),
+        typer.Option(help="Fail if docs/catalogue.md is out of date instead of rewriting it."),
     ] = False,
 ) -> None:
-    """Write the feature catalogue, generated from the definitions, into the README."""
-    from feature_repo.catalogue import update_readme
+    """Write the feature catalogue, generated from the definitions, into docs/catalogue.md."""
+    from feature_repo.catalogue import update_catalogue_page
 
-    changed = update_readme(check=check)
+    changed = update_catalogue_page(check=check)
     if check and changed:
-        err_console.print(
-            "README.md's feature catalogue is out of date: run `delivery-fs catalogue`."
-        )
+        err_console.print("docs/catalogue.md is out of date: run `delivery-fs catalogue`.")
         raise typer.Exit(code=1)
-    console.print("catalogue up to date" if not changed else "README.md catalogue rewritten")
+    console.print("catalogue up to date" if not changed else "docs/catalogue.md rewritten")

@@ -85,7 +85,7 @@ def replay(
 def _watcher(store, user_id: int | None):
     if user_id is None:
         return None
-    from feature_repo.serving.online_features import OnlineFeatureReader
+    from feature_repo.serving.lookup.online_features import OnlineFeatureReader
 
     reader = OnlineFeatureReader(store, "checkout_model_v1")
     shown = ("order_count_7d", "order_count_30d", "spend_mean_30d", "coupon_rate_30d")

@@ -56,7 +56,7 @@ def score_churn(
 ) -> None:
     """Churn probabilities from the registered model and the online features (as /score/churn)."""
     from feature_repo.cli.instants import instant
-    from feature_repo.serving.churn import churn_scorer
+    from feature_repo.serving.lookup.churn import churn_scorer
 
     scorer = churn_scorer()
     record = scorer.model.record

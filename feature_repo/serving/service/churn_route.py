@@ -32,10 +32,10 @@ from feast.permissions.user import User
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
 from feature_repo.errors import FeatureStoreError
-from feature_repo.serving.auth import authenticated_caller, authorize_lookup
-from feature_repo.serving.churn import ChurnScorer, churn_scorer
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
-from feature_repo.serving.served_log import ServedFeatureLog
+from feature_repo.serving.lookup.churn import ChurnScorer, churn_scorer
+from feature_repo.serving.lookup.served_log import ServedFeatureLog
+from feature_repo.serving.service.auth import authenticated_caller, authorize_lookup
 
 SAMPLE_RATE_ENV, FLUSH_ENV = "DELIVERY_FS_LOG_SAMPLE_RATE", "DELIVERY_FS_LOG_FLUSH_SECONDS"
 MAX_USERS = 1000

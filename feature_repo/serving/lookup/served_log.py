@@ -30,7 +30,7 @@ from feast import FeatureService, FeatureStore
 from feast.feature_logging import FeatureServiceLoggingSource
 from feast.protos.feast.serving.ServingService_pb2 import FieldStatus
 
-from feature_repo.serving.online_features import FeatureStatus, FeatureValue
+from feature_repo.serving.lookup.online_features import FeatureStatus, FeatureValue
 
 LOG_TIMESTAMP, LOG_DATE, REQUEST_ID = "__log_timestamp", "__log_date", "__request_id"
 MODEL_VERSION, PREDICTION = "model_version", "prediction"

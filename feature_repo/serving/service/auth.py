@@ -34,7 +34,7 @@ from feast.permissions.user import User
 from starlette.authentication import AuthenticationError
 
 from feature_repo.feature_refs import FeatureRefError, parse_feature_ref
-from feature_repo.serving.checkout import CHECKOUT_SERVICE
+from feature_repo.serving.lookup.checkout import CHECKOUT_SERVICE
 
 BEARER = "bearer "
 # Routes answered without a token, on purpose: the OpenAPI document and its viewers, the probes and

@@ -19,15 +19,15 @@ from feature_repo.serving.stored_rows import StoreReader
 def store_reader(store: FeatureStore, plan: ServicePlan) -> StoreReader:
     backend = online_backend(store.config.online_store)
     if backend == "redis":
-        from feature_repo.serving.redis_reader import RedisReader
+        from feature_repo.serving.readers.redis_reader import RedisReader
 
         return RedisReader(store, plan)
     if backend == "sqlite":
-        from feature_repo.serving.sqlite_reader import SqliteReader
+        from feature_repo.serving.readers.sqlite_reader import SqliteReader
 
         return SqliteReader(store, plan)
     if backend == "dynamodb":
-        from feature_repo.serving.dynamodb_reader import DynamoDBReader
+        from feature_repo.serving.readers.dynamodb_reader import DynamoDBReader
 
         return DynamoDBReader(store, plan)
     raise ServingError(

@@ -1,6 +1,6 @@
 """Typed online features for serving code: what the checkout model reads, for one user and cart.
 
-    from feature_repo.serving.checkout import features_for_checkout
+    from feature_repo.serving.lookup.checkout import features_for_checkout
     features = features_for_checkout(user_id=123151, cart_amount=35.0)
     features.spend_mean_30d, features.statuses["spend_mean_30d"], features.known_user
 
@@ -17,7 +17,11 @@ from functools import lru_cache
 
 from feast import FeatureStore
 
-from feature_repo.serving.online_features import FeatureStatus, FeatureValue, OnlineFeatureReader
+from feature_repo.serving.lookup.online_features import (
+    FeatureStatus,
+    FeatureValue,
+    OnlineFeatureReader,
+)
 
 CHECKOUT_SERVICE = "checkout_model_v1"
 

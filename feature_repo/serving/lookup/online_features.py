@@ -29,10 +29,10 @@ from feature_repo.serving.errors import (
     InvalidEntityError,
     MissingRequestDataError,
 )
-from feature_repo.serving.ledger_reads import ledger_read_plan, served_from_ledger
-from feature_repo.serving.on_demand import OnDemandInputs, on_demand_values
+from feature_repo.serving.lookup.ledger_reads import ledger_read_plan, served_from_ledger
+from feature_repo.serving.lookup.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.plan import ServicePlan, resolve_feature_view, service_plan
-from feature_repo.serving.store_readers import store_reader
+from feature_repo.serving.readers.store_readers import store_reader
 from feature_repo.timestamps import utc_datetime
 
 __all__ = [

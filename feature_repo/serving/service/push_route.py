@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from feature_repo.push.service import WRITTEN_VIEWS, OrderPusher
-from feature_repo.serving.auth import writer_caller
-from feature_repo.serving.checkout import default_store
-from feature_repo.serving.service_metrics import count_pushes
+from feature_repo.serving.lookup.checkout import default_store
+from feature_repo.serving.service.auth import writer_caller
+from feature_repo.serving.service.service_metrics import count_pushes
 
 router = APIRouter()
 

@@ -1,6 +1,6 @@
 """An example scoring service for checkouts, built on the serving module.
 
-    uvicorn feature_repo.serving.scoring_service:app --host 127.0.0.1 --port 8000 --workers 2
+    uvicorn feature_repo.serving.service.scoring_service:app --host 127.0.0.1 --port 8000 --workers 2
 
 ``POST /score/checkout`` with ``{"user_id": 123151, "cart_amount": 35.0}`` (and optionally
 ``"as_of"``, an ISO instant, to replay a past moment) answers with the features the checkout
@@ -22,14 +22,18 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
-from feature_repo.serving.auth import checkout_caller
-from feature_repo.serving.checkout import CheckoutFeatures, checkout_reader, features_for_checkout
-from feature_repo.serving.churn_route import router as churn_router
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
-from feature_repo.serving.feature_server_route import router as feature_server_router
-from feature_repo.serving.online_features import freeze_long_lived_objects
-from feature_repo.serving.operations_route import install_operations
-from feature_repo.serving.push_route import router as push_router
+from feature_repo.serving.lookup.checkout import (
+    CheckoutFeatures,
+    checkout_reader,
+    features_for_checkout,
+)
+from feature_repo.serving.lookup.online_features import freeze_long_lived_objects
+from feature_repo.serving.service.auth import checkout_caller
+from feature_repo.serving.service.churn_route import router as churn_router
+from feature_repo.serving.service.feature_server_route import router as feature_server_router
+from feature_repo.serving.service.operations_route import install_operations
+from feature_repo.serving.service.push_route import router as push_router
 
 DEFAULT_SCORE = 0.5  # a user the store knows nothing about
 

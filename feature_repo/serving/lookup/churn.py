@@ -1,6 +1,6 @@
 """Churn scores from the registered model and the online features of its pinned feature service.
 
-    from feature_repo.serving.churn import churn_scorer
+    from feature_repo.serving.lookup.churn import churn_scorer
     scores = churn_scorer().score([123151, 118004])          # as of now
     scores[0].probability, scores[0].statuses["order_count_30d"], scorer.model.record.version
 
@@ -26,7 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from feast import FeatureStore
 
-from feature_repo.serving.online_features import FeatureStatus, FeatureValue, OnlineFeatureReader
+from feature_repo.serving.lookup.online_features import (
+    FeatureStatus,
+    FeatureValue,
+    OnlineFeatureReader,
+)
 
 if TYPE_CHECKING:
     from feature_repo.model.registry import ChurnModel
@@ -106,7 +110,7 @@ def configured_model() -> tuple[str, str | None]:
 def churn_scorer(store: FeatureStore | None = None) -> ChurnScorer:
     """The scorer of the configured model on ``store`` (default: the repository's), made once."""
     from feature_repo.model.registry import load_model
-    from feature_repo.serving.checkout import default_store
+    from feature_repo.serving.lookup.checkout import default_store
 
     name, version = configured_model()
     return ChurnScorer(store or default_store(), load_model(name, version))

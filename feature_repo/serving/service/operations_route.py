@@ -22,10 +22,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from feature_repo.errors import FeatureStoreError
-from feature_repo.serving.checkout import default_store, features_for_checkout
-from feature_repo.serving.online_freshness import OnlineFreshness
-from feature_repo.serving.service_metrics import RequestMetrics, metrics_text
-from feature_repo.serving.shared_answers import document_shared_answers
+from feature_repo.serving.lookup.checkout import default_store, features_for_checkout
+from feature_repo.serving.lookup.online_freshness import OnlineFreshness
+from feature_repo.serving.lookup.shared_answers import document_shared_answers
+from feature_repo.serving.service.service_metrics import RequestMetrics, metrics_text
 
 PROBE_USER = 0  # a user id no data set has: the probe reads the store and finds nothing
 

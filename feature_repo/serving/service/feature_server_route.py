@@ -30,19 +30,19 @@ from fastapi.responses import JSONResponse, Response
 from feast.permissions.user import User
 
 from feature_repo.errors import FeatureStoreError
-from feature_repo.serving.auth import authenticated_caller, authorize_lookup
 from feature_repo.serving.errors import (
     InvalidEntityError,
     OnlineStoreUnavailableError,
     ServingError,
 )
-from feature_repo.serving.feature_server_schema import REQUEST_BODY, RESPONSES
-from feature_repo.serving.online_features import (
+from feature_repo.serving.lookup.online_features import (
     REQUEST_TIME,
     FeatureValue,
     OnlineFeatureReader,
     freeze_long_lived_objects,
 )
+from feature_repo.serving.service.auth import authenticated_caller, authorize_lookup
+from feature_repo.serving.service.feature_server_schema import REQUEST_BODY, RESPONSES
 
 NO_TIME = "1970-01-01T00:00:00Z"
 
@@ -53,7 +53,7 @@ async def _warm_readers(app):
     move what that allocated out of the garbage collector's reach. Left to the first request, the
     resolution allocates ~200,000 objects after the service's start-up freeze, and the worker's
     next full collection scans them all: a stall of 200-400 ms under load (wrk, 50 clients)."""
-    from feature_repo.serving.checkout import default_store
+    from feature_repo.serving.lookup.checkout import default_store
 
     try:
         services = [service.name for service in default_store().list_feature_services()]
@@ -72,7 +72,7 @@ router = APIRouter(lifespan=_warm_readers)
 @lru_cache(maxsize=64)
 def reader_of(service: str | None, features: tuple[str, ...]) -> OnlineFeatureReader:
     """A reader per service (or list of references), resolved once per process."""
-    from feature_repo.serving.checkout import default_store
+    from feature_repo.serving.lookup.checkout import default_store
 
     return OnlineFeatureReader(default_store(), service, features)
 

@@ -1,0 +1,1 @@
+"""The scoring service: the FastAPI app (``scoring_service``), its routes, access checks and metrics."""
