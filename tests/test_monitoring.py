@@ -136,8 +136,8 @@ def test_injected_drift_flags_exactly_the_affected_features(
 def test_a_large_window_is_compared_through_a_fixed_sample(
     materialized_store, tmp_path, raw_tables, horizon
 ):
-    """Above ``max_rows`` logged rows, the window is a sample of that size: the same rows on every
-    run, each one a logged row, while the window still counts every row."""
+    """Above ``max_rows`` logged rows, the window is a sample of about that size: the same rows on
+    every run, each one a logged row, while the window still counts every row."""
     from feature_repo.monitoring.window import logged_window
     from feature_repo.serving.lookup.online_features import OnlineFeatureReader
     from feature_repo.serving.lookup.served_log import ServedFeatureLog
@@ -158,7 +158,7 @@ def test_a_large_window_is_compared_through_a_fixed_sample(
     whole = logged_window(tmp_path / "logs", features, *span)
     first, again = (logged_window(tmp_path / "logs", features, *span, max_rows=50) for _ in "ab")
     assert whole.rows == len(whole.frame) == len(users) > 50
-    assert first.rows == len(users) and len(first.frame) == 50
+    assert first.rows == len(users) and 25 <= len(first.frame) <= 75  # about 50, by a hash
     pd.testing.assert_frame_equal(first.frame, again.frame)
     logged = whole.frame.value_counts(dropna=False)
     sampled = first.frame.value_counts(dropna=False)

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
 from feast import FeatureStore
 
 from feature_repo.errors import FeatureStoreError
 from feature_repo.model.registry import model_record
 from feature_repo.monitoring.drift import FeatureDrift, Thresholds, drift_of
 from feature_repo.monitoring.report import write_reports
-from feature_repo.monitoring.window import logged_window, offline_window
+from feature_repo.monitoring.window import logged_window, offline_window, training_sample
 from feature_repo.paths import data_dir
 
 
@@ -44,7 +43,7 @@ def monitor(
     if not path.exists():
         raise MonitoringError(f"{path}: the training set of {model} v{record.version} is gone.")
     features = record.feature_names
-    baseline = pd.read_parquet(path, columns=[*features, "user_id"])
+    baseline, baseline_rows = training_sample(path, [*features, "user_id"])
     service = store.get_feature_service(record.feature_service)
     views = {f.name: p.name_to_use() for p in service.feature_view_projections for f in p.features}
     folder = data_dir() / "feature_logs" / record.feature_service
@@ -57,8 +56,8 @@ def monitor(
     summary = {
         "service": record.feature_service, "model": f"{record.name} v{record.version}",
         "since": since.isoformat(), "until": until.isoformat(), "source": window.source,
-        "baseline_rows": len(baseline), "current_rows": window.rows,
-        "compared_rows": len(current),
+        "baseline_rows": baseline_rows, "baseline_compared_rows": len(baseline),
+        "current_rows": window.rows, "compared_rows": len(current),
         "freshness_hours": window.freshness_hours,
         "drifted": [d.feature for d in drifts if d.drifted], "thresholds": limits.__dict__,
     }  # fmt: skip

@@ -3,8 +3,9 @@ two instants (read by DuckDB, only the columns asked for), or, without logs, the
 the window (``get_historical_features`` for the baseline's users at random instants in it).
 
 Memory is bounded by the sample, not by the logs: a window of more than ``MAX_COMPARED_ROWS`` logged
-rows is compared through a fixed-size sample of them (the same rows on every run: ordered by a hash
-of the request id and the row), which is ample for deciles, KS and category shares."""
+rows is compared through a sample of about that size (the same rows on every run: those whose hash of
+request id and row falls under the share), which is ample for deciles, KS and category shares. The
+training set is sampled the same way."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def logged_window(
     folder: Path, features: dict[str, str], since: datetime, until: datetime,
     max_rows: int = MAX_COMPARED_ROWS,
 ) -> Window | None:  # fmt: skip
-    """Logged rows of ``folder`` in [since, until) (at most ``max_rows`` of them, sampled):
+    """Logged rows of ``folder`` in [since, until) (about ``max_rows`` of them at most, sampled):
     ``features`` maps a feature to its view."""
     files = list(folder.rglob("*.parquet")) if folder.exists() else []
     if not files:
@@ -65,8 +66,8 @@ def logged_window(
         if rows == 0:
             return None
         sample = ""
-        if rows > max_rows:  # a top-N by hash: DuckDB keeps max_rows rows, never the window
-            sample = f"ORDER BY hash(__request_id, file_row_number) LIMIT {int(max_rows)}"
+        if rows > max_rows:  # about max_rows rows, kept by a hash as they stream past
+            sample = f"AND hash(__request_id, file_row_number) % {rows} < {int(max_rows)}"
         frame = connection.execute(
             f"SELECT {', '.join(columns)} FROM {source} WHERE {where} {sample}", parameters
         ).df()
@@ -76,6 +77,22 @@ def logged_window(
         if stamp is not None
     }
     return Window(frame, "logs", rows, freshness)
+
+
+def training_sample(
+    path: Path, columns: list[str], max_rows: int = MAX_COMPARED_ROWS
+) -> tuple[pd.DataFrame, int]:
+    """The training set's ``columns`` (about ``max_rows`` rows at most, the same ones on every run)
+    and its number of rows."""
+    source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}', file_row_number = true)"
+    selected = ", ".join(f'"{column}"' for column in columns)
+    with duckdb.connect() as connection:
+        total = connection.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        sample = ""
+        if total > max_rows:  # about max_rows rows, kept by a hash as they stream past
+            sample = f"WHERE hash(file_row_number) % {total} < {int(max_rows)}"
+        frame = connection.execute(f"SELECT {selected} FROM {source} {sample}").df()
+    return frame, total
 
 
 def offline_window(
