@@ -118,14 +118,16 @@ def catalogue_markdown() -> str:
     return "\n".join(lines)
 
 
-def update_readme(check: bool = False) -> bool:
-    """Rewrite the catalogue between the README's markers; return whether it changed (``check``: don't write)."""
-    readme = REPO_ROOT / "README.md"
-    text = readme.read_text()
+CATALOGUE_PAGE = REPO_ROOT / "docs" / "catalogue.md"  # the documentation site's catalogue page
+
+
+def update_catalogue_page(check: bool = False) -> bool:
+    """Rewrite the catalogue between the page's markers; return whether it changed (``check``: don't write)."""
+    text = CATALOGUE_PAGE.read_text()
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     updated = f"{head}{START}\n{catalogue_markdown()}\n{END}{tail}"
     changed = updated != text
     if changed and not check:
-        readme.write_text(updated)
+        CATALOGUE_PAGE.write_text(updated)
     return changed
