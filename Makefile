@@ -11,7 +11,7 @@ QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 TEST_WORKERS ?= 3
 
 .PHONY: demo test test-fast bench require-redis require-java require-chromium require-wrk lint install \
-	install-dev catalogue clean serve ui ui-screenshot scoring-service
+	install-dev catalogue clean serve ui ui-screenshot scoring-service docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -117,6 +117,11 @@ scoring-service: install
 
 catalogue: install
 	$(DFS) catalogue
+
+## The documentation site (mkdocs.yml, docs/) into site/, failing on any warning (a broken link, an
+## API page whose module does not import); tests/test_docs_site.py also opens every page in Chromium.
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf data/raw data/features data/registry.db data/online_store.db
