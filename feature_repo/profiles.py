@@ -51,7 +51,7 @@ def checked_config(config_path: Path | None = None) -> Path:
     if missing:
         raise ProfileError(
             f"{path} uses {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not set: "
-            "export it (see the README's profiles section)."
+            "export it (see docs/profiles/index.md)."
         )
     return path
 

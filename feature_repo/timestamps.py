@@ -1,7 +1,7 @@
 """Instants in UTC: a naive timestamp means UTC, an aware one is converted to UTC.
 
 The one rule the repository applies to every timestamp it reads (raw files, Feast's answers,
-command-line options); the README documents it for users.
+command-line options); docs/concepts.md documents it for users.
 """
 
 from __future__ import annotations

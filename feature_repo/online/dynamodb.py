@@ -73,7 +73,7 @@ def dynamodb_errors(online_config, hint: str = RERUN_HINT):
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         advice = (
-            "check the credentials and the IAM permissions the README lists for the aws profile"
+            "check the credentials and the IAM permissions docs/profiles/aws.md lists"
             if code in ("AccessDeniedException", "UnrecognizedClientException")
             else "check that `feast apply` created its tables"
             if code == "ResourceNotFoundException"

@@ -1,6 +1,6 @@
 """Typed settings of the SageMaker mirror, read from a YAML file (``--config`` or ``$DELIVERY_FS_SAGEMAKER_CONFIG``).
 
-Every field has a default, so an empty file (or none) is valid; see the README for an example.
+Every field has a default, so an empty file (or none) is valid; see docs/sagemaker.md for an example.
 """
 
 from __future__ import annotations

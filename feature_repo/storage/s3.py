@@ -65,7 +65,7 @@ def s3_errors(location: S3Location) -> Iterator[None]:
     except PermissionError as error:
         raise S3StorageError(
             f"{where} denied access ({error}). Check the credentials and the IAM permissions "
-            "the README lists for the aws profile."
+            "docs/profiles/aws.md lists."
         ) from error
     except FileNotFoundError as error:
         raise S3StorageError(

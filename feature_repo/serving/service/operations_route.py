@@ -6,7 +6,7 @@ the answers its JSON routes share).
 - ``/readyz``: 200 when the registry is loaded and the online store answers a lookup; 503 naming
   what failed otherwise (readiness: send no traffic meanwhile).
 - ``/metrics``: Prometheus' text format (``service_metrics``, ``online_freshness``); across
-  workers with ``PROMETHEUS_MULTIPROC_DIR`` (README, "Operating the scoring service").
+  workers with ``PROMETHEUS_MULTIPROC_DIR`` (docs/operations.md, "Operating the scoring service").
 
 The three are public (``auth.PUBLIC_ROUTES``): probes and scrapers carry no token, and none of them
 returns feature values. Serve the service on an internal network, as usual for ``/metrics``.
