@@ -10,7 +10,7 @@ QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
 TEST_WORKERS ?= 3
 
-.PHONY: demo test test-fast bench require-redis require-java require-chromium require-wrk lint install \
+.PHONY: demo test test-fast test-other-pythons bench require-redis require-java require-chromium require-wrk lint install \
 	install-dev catalogue clean serve ui ui-screenshot scoring-service docs
 
 $(BIN)/python:
@@ -52,6 +52,23 @@ test: install-dev require-redis require-java require-chromium require-wrk
 ## filterwarnings fails a test on Feast's, ibis's and our own.
 test-fast: install-dev
 	PYTHONWARNINGS=ignore::RuntimeWarning,ignore::UserWarning $(BIN)/pytest -n 0 -m "not integration"
+
+## The other Pythons we support (3.12, 3.13): for each, a venv of its own (.venv-3.12, ...) from the same
+## constraints, an install check and the unit tests. The interpreter: pyenv's newest X.Y.*, else a
+## working pythonX.Y on the PATH; none is an error (CI runs the full suite on 3.11, this on the others).
+OTHER_PYTHONS := 3.12 3.13
+test-other-pythons: $(addprefix test-python-,$(OTHER_PYTHONS))
+
+test-python-%:
+	@interpreter=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$*.*/bin/python$* 2>/dev/null | sort -V | tail -1); \
+	if [ -z "$$interpreter" ] && python$* -c "" 2>/dev/null; then interpreter=$$(command -v python$*); fi; \
+	if [ -z "$$interpreter" ]; then \
+	  echo "error: no Python $* (python$* on the PATH, or pyenv's versions/$*.*): pyenv install $*"; exit 1; fi; \
+	echo "Python $*: $$interpreter"; \
+	[ -x .venv-$*/bin/python ] || $$interpreter -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet -c constraints.txt -e '.[dev,redis,aws,spark]'
+	.venv-$*/bin/delivery-fs --help >/dev/null
+	PYTHONWARNINGS=ignore::RuntimeWarning,ignore::UserWarning .venv-$*/bin/pytest -n 0 -p no:cacheprovider -m "not integration"
 
 ## The performance figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
 ## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
@@ -101,7 +118,7 @@ lint: install-dev
 	$(BIN)/lint-imports
 	$(DFS) catalogue --check
 
-## Feast's feature server, configured not to stall (see README).
+## Feast's feature server, configured not to stall (see docs/serving.md).
 serve: install
 	$(FEAST) serve -h 127.0.0.1 -p 6566 --max-requests 0 --no-access-log
 
@@ -127,7 +144,7 @@ clean:
 	rm -rf data/raw data/features data/registry.db data/online_store.db
 
 ## Feast's feature, offline and registry servers behind OIDC (profiles/feature_store.secure.yaml;
-## README "Access control"), on 127.0.0.1: SECURE_SERVERS_ARGS="--host 0.0.0.0" to listen wider.
+## docs/access-control.md), on 127.0.0.1: SECURE_SERVERS_ARGS="--host 0.0.0.0" to listen wider.
 .PHONY: secure-servers
 secure-servers: install
 	$(BIN)/python scripts/secure_servers.py $(SECURE_SERVERS_ARGS)
