@@ -114,5 +114,5 @@ def monitor(
 
 
 def _sampled(summary: dict) -> str:
-    compared = summary.get("compared_rows", summary["current_rows"])
+    compared = summary["compared_rows"]
     return "" if compared == summary["current_rows"] else f" (a sample of {compared:,} compared)"

@@ -65,11 +65,9 @@ def logged_window(
         rows, stamps = stamps[0], stamps[1:]
         if rows == 0:
             return None
-        sample = ""
-        if rows > max_rows:  # about max_rows rows, kept by a hash as they stream past
-            sample = f"AND hash(__request_id, file_row_number) % {rows} < {int(max_rows)}"
+        sample = _sampled_rows("hash(__request_id, file_row_number)", rows, max_rows)
         frame = connection.execute(
-            f"SELECT {', '.join(columns)} FROM {source} WHERE {where} {sample}", parameters
+            f"SELECT {', '.join(columns)} FROM {source} WHERE {where} AND {sample}", parameters
         ).df()
     freshness = {
         view: round((_utc(until) - _utc(stamp)).total_seconds() / 3600, 2)
@@ -88,11 +86,15 @@ def training_sample(
     selected = ", ".join(f'"{column}"' for column in columns)
     with duckdb.connect() as connection:
         total = connection.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
-        sample = ""
-        if total > max_rows:  # about max_rows rows, kept by a hash as they stream past
-            sample = f"WHERE hash(file_row_number) % {total} < {int(max_rows)}"
-        frame = connection.execute(f"SELECT {selected} FROM {source} {sample}").df()
+        sample = _sampled_rows("hash(file_row_number)", total, max_rows)
+        frame = connection.execute(f"SELECT {selected} FROM {source} WHERE {sample}").df()
     return frame, total
+
+
+def _sampled_rows(row_hash: str, rows: int, max_rows: int) -> str:
+    """A condition that keeps about ``max_rows`` of ``rows`` rows, the same ones on every run (by
+    their hash, as they stream past: DuckDB holds only what it keeps), or every row."""
+    return f"{row_hash} % {rows} < {int(max_rows)}" if rows > max_rows else "true"
 
 
 def offline_window(
