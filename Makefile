@@ -10,7 +10,7 @@ QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
 TEST_WORKERS ?= 3
 
-.PHONY: demo test test-fast test-other-pythons bench require-redis require-java require-chromium require-wrk lint install \
+.PHONY: demo test test-fast test-other-pythons bench soak require-redis require-java require-chromium require-wrk lint install \
 	install-dev catalogue clean serve ui ui-screenshot scoring-service docs
 
 $(BIN)/python:
@@ -75,6 +75,13 @@ test-python-%:
 ## Every tool a section needs is checked first: a run must not fail in its last section.
 bench: install-dev require-redis require-java require-wrk
 	$(BIN)/delivery-fs-bench $(BENCH_ARGS)
+
+## A soak with faults (docs/soak.md): the scoring service on Redis (AOF, fsync always) under wrk reads
+## and pushes for SOAK_MINUTES (default 10), Redis and a worker killed, a build killed, a batch sent
+## twice; checks that no acknowledged order is lost or doubled; bench/soak.json. Not part of `make test`.
+SOAK_MINUTES ?= 10
+soak: install-dev require-redis require-wrk
+	$(BIN)/python -m devtools.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 # $(call require-program,COMMAND,DEBIAN PACKAGE,WHAT NEEDS IT): fine when COMMAND is on the PATH;
 # else installed with apt-get when we are root, else a clear error.

@@ -84,12 +84,14 @@ def wait_until(
 
 @dataclass
 class RedisServer:
-    """One redis-server process, without persistence, on a free loopback port."""
+    """One redis-server process on a free loopback port, without persistence unless ``persistence``
+    says otherwise (``("--appendonly", "yes", "--appendfsync", "always")``: the soak's production setting)."""
 
     directory: Path
     cluster: bool = False
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    persistence: tuple[str, ...] = ("--appendonly", "no")
 
     @property
     def endpoint(self) -> str:
@@ -101,7 +103,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         args = [require_program("redis-server"), "--bind", LOOPBACK, "--port", str(self.port),
-                "--save", "", "--appendonly", "no", "--dir", str(self.directory)]  # fmt: skip
+                "--save", "", *self.persistence, "--dir", str(self.directory)]  # fmt: skip
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
         log = (self.directory / "redis.log").open("ab")

@@ -23,14 +23,7 @@ TARGET_VISIBLE_P99_MS = 1_000
 
 def push_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure]:
     fresh = Bench(bench.work_dir / "fresh", bench.console, dict(bench.env), smoke=bench.smoke)
-    raw = fresh.scale_dir(scale) / "raw"
-    fresh.cli(scale, "delivery-fs", "generate-data", "--scale", f"{scale:g}", "--hold-out-after", HOLD_OUT_AFTER)  # fmt: skip
-    for leftover in sorted((raw / "pushed_transactions").glob("batch-*.parquet")):
-        leftover.unlink()  # a previous run's pushes
-    fresh.cli(scale, "delivery-fs", "build-features")
-    config = fresh.applied_store(scale, "redis", {"DELIVERY_FS_REDIS": redis_endpoint})
-    fresh.env["FEAST_FS_YAML_FILE_PATH"] = str(config)
-    fresh.cli(scale, "delivery-fs", "backfill-online")
+    config, raw = held_out_store(fresh, scale, redis_endpoint)
     common = {"config": str(config), "raw": str(raw), "start": HOLD_OUT_AFTER}
     days = bench.sized(THROUGHPUT_DAYS, 1.0)
     batch = bench.sized(PUSH_BATCH, 20)  # a smoke run's day holds a few hundred orders
@@ -57,6 +50,21 @@ def push_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure
                compared["mismatches"], None, "0", compared["mismatches"] == 0,
                details={**compared, "instants": instants, "users": len(users)}),
     ]  # fmt: skip
+
+
+def held_out_store(bench: Bench, scale: float, redis_endpoint: str) -> tuple[Path, Path]:
+    """Data held out after ``HOLD_OUT_AFTER`` (a previous run's pushes removed), features built, a
+    Redis store applied and loaded as of T0; its feature_store.yaml (also set in ``bench.env``) and
+    raw directory."""
+    raw = bench.scale_dir(scale) / "raw"
+    bench.cli(scale, "delivery-fs", "generate-data", "--scale", f"{scale:g}", "--hold-out-after", HOLD_OUT_AFTER)  # fmt: skip
+    for leftover in sorted((raw / "pushed_transactions").glob("batch-*.parquet")):
+        leftover.unlink()  # a previous run's pushes
+    bench.cli(scale, "delivery-fs", "build-features")
+    config = bench.applied_store(scale, "redis", {"DELIVERY_FS_REDIS": redis_endpoint})
+    bench.env["FEAST_FS_YAML_FILE_PATH"] = str(config)
+    bench.cli(scale, "delivery-fs", "backfill-online")
+    return config, raw
 
 
 def _touched(raw: Path) -> list[int]:
