@@ -17,12 +17,14 @@ from devtools.soak.processes import ScoringService, kill_redis
 from feature_repo.paths import REPO_ROOT
 
 # When each fault happens, as a fraction of the soak's length (the first 15 % is the quiet baseline).
+# Redis is down 3 s the first time (redis-py's retries ride it out: requests wait) and 12 s the
+# second (longer than those retries: pushes are answered ``failed`` and sent again).
 SCHEDULE = (
-    (0.20, "redis_killed"),
-    (0.35, "worker_killed"),
-    (0.50, "build_killed_and_rerun"),
-    (0.62, "batch_sent_twice"),
-    (0.78, "redis_killed"),
+    (0.20, "redis_killed", {"down_seconds": 3.0}),
+    (0.35, "worker_killed", {}),
+    (0.50, "build_killed_and_rerun", {}),
+    (0.62, "batch_sent_twice", {}),
+    (0.75, "redis_killed", {"down_seconds": 12.0}),
 )
 BUILD_KILLED_AFTER_SECONDS = 1.5  # a build of the soak's data takes a few seconds
 MATERIALIZE_EVERY_SECONDS = 60.0
@@ -39,20 +41,18 @@ class Faults:
     pusher: object
     started: float
     events: list[dict] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> float:
         return round(time.monotonic() - self.started, 3)
 
-    def inject(self, name: str) -> None:
+    def inject(self, name: str, arguments: dict) -> None:
         at = self.now()
-        detail = getattr(self, name)()
-        self.events.append({"fault": name, "at": at, "done_at": self.now(), **detail})
+        detail = getattr(self, name)(**arguments)
+        self.events.append({"fault": name, "at": at, "done_at": self.now(), **arguments, **detail})
 
-    def redis_killed(self) -> dict:
+    def redis_killed(self, down_seconds: float) -> dict:
         begin = time.monotonic()
-        with self.lock:
-            self.redis = kill_redis(self.redis)
+        self.redis = kill_redis(self.redis, down_seconds)
         return {"restart_seconds": round(time.monotonic() - begin, 3)}
 
     def worker_killed(self) -> dict:

@@ -15,7 +15,6 @@ from devtools.local_servers import LOOPBACK, RedisServer, free_port, wait_until
 
 # "No acknowledged write lost" needs every write on disk before Redis answers it.
 DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
-REDIS_DOWN_SECONDS = 3.0
 
 
 def durable_redis(directory: Path, port: int | None = None) -> RedisServer:
@@ -25,7 +24,7 @@ def durable_redis(directory: Path, port: int | None = None) -> RedisServer:
     return server.start()
 
 
-def kill_redis(server: RedisServer, down_seconds: float = REDIS_DOWN_SECONDS) -> RedisServer:
+def kill_redis(server: RedisServer, down_seconds: float) -> RedisServer:
     """SIGKILL (no shutdown, no final save), ``down_seconds`` without Redis (as a real restart
     takes), then the same server started again."""
     server.process.send_signal(signal.SIGKILL)

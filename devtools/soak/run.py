@@ -63,10 +63,10 @@ def _loaded(
     for thread in threads:
         thread.start()
     try:
-        for fraction, name in SCHEDULE:
+        for fraction, name, arguments in SCHEDULE:
             time.sleep(max(0.0, started + fraction * seconds - time.monotonic()))
-            bench.console.print(f"  fault at {faults.now():.0f} s: {name}")
-            faults.inject(name)
+            bench.console.print(f"  fault at {faults.now():.0f} s: {name} {arguments or ''}")
+            faults.inject(name, arguments)
         time.sleep(max(0.0, started + seconds - time.monotonic()))
     finally:
         pusher.stop.set()
