@@ -17,8 +17,9 @@ from devtools.soak.processes import ScoringService, kill_redis
 from feature_repo.paths import REPO_ROOT
 
 # When each fault happens, as a fraction of the soak's length (the first 15 % is the quiet baseline).
-# Redis is down 3 s the first time (redis-py's retries ride it out: requests wait) and 12 s the
-# second (longer than those retries: pushes are answered ``failed`` and sent again).
+# Redis is down 3 s the first time, 12 s the second (a longer outage). In the runs so far requests
+# waited for Redis and were answered once it was back; an outage longer than the pusher's timeout
+# would leave pushes unanswered and sent again.
 SCHEDULE = (
     (0.20, "redis_killed", {"down_seconds": 3.0}),
     (0.35, "worker_killed", {}),
