@@ -30,7 +30,7 @@ def push_orders(
 
     text = sys.stdin.read() if source == "-" else Path(source).read_text()
     records, kind = records_from_text(text)
-    results = OrderPusher(open_store()).push(records, kind)
+    results = OrderPusher(open_store()).push(records, kind, report=True)
     for result in results:
         print_plain(result.line())
     _finish([str(r.status) for r in results], [r for r in results if r.status == "failed"])

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from feature_repo import progress
 from feature_repo.pipeline.atomic_files import read_json, write_json
 from feature_repo.pipeline.builders import build_tables
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
@@ -130,25 +131,31 @@ def _build_in_parts(
     staged = StagedTransactions(staging / "transactions", parts)
     latest = [users["registration_date"].max()]
 
-    def stage(chunk: pd.DataFrame) -> None:
-        latest.append(chunk["transaction_date"].max())
-        staged.add(chunk)
+    with progress.task("build-features: checking transactions", unit="chunks") as reading:
 
-    try:
-        scan_transactions(transactions_path, users, stage)
-    finally:
-        staged.close()
+        def stage(chunk: pd.DataFrame) -> None:
+            latest.append(chunk["transaction_date"].max())
+            staged.add(chunk)
+            reading.advance(rows=len(chunk))
+
+        try:
+            scan_transactions(transactions_path, users, stage)
+        finally:
+            staged.close()
     horizon = horizon_after(max(latest))
     tally = QualityTally(as_of=horizon)
     files = TableFiles(staging)
     names = {table.name: table.file_name for table in FEATURE_TABLES}
     try:
-        for part in range(parts.count):
-            built = build_tables(parts.users_of(part), staged.of(part), horizon)
-            # parts are ranges of users: sorted parts make a sorted file
-            tables = {t.name: sorted_by(built[t.name], t.order) for t in FEATURE_TABLES}
-            tally.add(tables)
-            files.write(tables, names)
+        with progress.task("build-features", total=parts.count, unit="parts") as task:
+            for part in range(parts.count):
+                transactions = staged.of(part)
+                built = build_tables(parts.users_of(part), transactions, horizon)
+                # parts are ranges of users: sorted parts make a sorted file
+                tables = {t.name: sorted_by(built[t.name], t.order) for t in FEATURE_TABLES}
+                tally.add(tables)
+                files.write(tables, names)
+                task.advance(rows=len(transactions))  # rows: the part's transactions
     finally:
         files.close()
     enforce_report(tally.report(), GATE_STEP)

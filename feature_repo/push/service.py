@@ -18,6 +18,7 @@ from typing import Any
 
 from feast import FeatureStore
 
+from feature_repo import progress
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
 from feature_repo.paths import raw_dir
@@ -42,19 +43,27 @@ class OrderPusher:
         self.raw = raw or raw_dir()
 
     def push(
-        self, records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime | None = None
+        self,
+        records: Iterable[Mapping[str, Any] | str],
+        kind: str,
+        now: datetime | None = None,
+        report: bool = False,
     ) -> list[OrderResult]:
-        """One result per record, in order; the online store's failure marks a part ``failed``."""
+        """One result per record, in order; the online store's failure marks a part ``failed``.
+        With ``report`` (a file of orders), the parts pushed are reported as ``push-orders`` progress."""
         now = now or datetime.now(UTC)
         good, results = checked_orders(records, kind, now)
-        for part in _parts(good):
-            try:
-                results += self._push_part(part)
-            except OnlineStoreError as error:
-                results += [
-                    OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
-                    for o in part
-                ]  # fmt: skip
+        reporter = progress.reporter() if report else progress.SILENT
+        with reporter.task("push-orders", len(good), "orders") as task:
+            for part in _parts(good):
+                try:
+                    results += self._push_part(part)
+                except OnlineStoreError as error:
+                    results += [
+                        OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
+                        for o in part
+                    ]  # fmt: skip
+                task.advance(len(part))
         return sorted(results, key=lambda r: r.index)
 
     def _push_part(self, orders: list[PushedOrder]) -> list[OrderResult]:

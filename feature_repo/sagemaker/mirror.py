@@ -48,7 +48,6 @@ def ingest_views(
     history: bool = False,
     incremental: bool = False,
     resume_only: bool = False,
-    progress: bool = True,
 ) -> list[IngestResult]:
     """Latest rows to the online stores and/or full history to the offline stores of the chosen views."""
     if online and not settings.online_store.enabled:
@@ -77,7 +76,6 @@ def ingest_views(
                     settings,
                     incremental,
                     resume_only,
-                    progress,
                 )
             )
     return results
