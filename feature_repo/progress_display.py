@@ -5,7 +5,7 @@ standard error is a terminal and plain lines otherwise (a CI log stays readable:
 every ``LINE_INTERVAL`` seconds or every tenth of the work, and a last line per task), e.g.::
 
     build-features: 12/40 parts, 1.2M rows, 85k rows/s, 2m10s left
-    build-features: done, 40/40 parts, 4.1M rows in 48s, 85k rows/s
+    build-features: done, 40/40 parts, 4,080,000 rows in 48s, 85k rows/s
 
 Standard output is left alone: some commands' output is read by scripts.
 """
@@ -84,11 +84,12 @@ class _Tally:
         return f"{self.description}: " + ", ".join(parts)
 
     def last_line(self, now: float, finished: bool) -> str:
+        """The task's summary, rows counted exactly (a log's record of what was done)."""
         elapsed = now - self.started
-        rows = f", {compact(self.rows)} rows" if self.rows else ""
-        state = "done" if finished else "stopped at"
+        rows = f", {self.rows:,} rows" if self.rows else ""
+        state = "done, " if finished else "stopped at "
         rate = "".join(f", {r}" for r in self.rate(elapsed))
-        return f"{self.description}: {state}, {self.counts()}{rows} in {duration(elapsed)}{rate}"
+        return f"{self.description}: {state}{self.counts()}{rows} in {duration(elapsed)}{rate}"
 
 
 class _PlainTask:
