@@ -58,6 +58,13 @@ def duration(seconds: float) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
+def _rate(done: float, rows: int, unit: str, elapsed: float) -> list[str]:
+    """Rows per second, or ``unit`` per second when rows are not counted (none before any time)."""
+    if elapsed <= 0:
+        return []
+    return [f"{compact((rows or done) / elapsed)} {'rows' if rows else unit}/s"]
+
+
 class _Tally:
     """A task's counts and the text of its lines."""
 
@@ -70,10 +77,7 @@ class _Tally:
         return f"{self.done:,}{of_total} {self.unit}"
 
     def rate(self, elapsed: float) -> list[str]:
-        if elapsed <= 0:
-            return []
-        per_second = (self.rows or self.done) / elapsed
-        return [f"{compact(per_second)} {'rows' if self.rows else self.unit}/s"]
+        return _rate(self.done, self.rows, self.unit, elapsed)
 
     def line(self, now: float) -> str:
         elapsed = now - self.started
@@ -141,14 +145,10 @@ class _RowsColumn(ProgressColumn):
     """Rows done and their rate (or the unit's rate when rows are not counted)."""
 
     def render(self, task) -> Text:
-        rows, unit, elapsed = task.fields.get("rows", 0), task.fields.get("unit", ""), task.elapsed
-        rate = (
-            ""
-            if not elapsed
-            else f"{compact((rows or task.completed) / elapsed)} {'rows' if rows else unit}/s"
-        )
-        text = f"{compact(rows)} rows, {rate}" if rows else rate
-        return Text(text.rstrip(", "), style="progress.data.speed")
+        rows = task.fields.get("rows", 0)
+        shown = [f"{compact(rows)} rows"] if rows else []
+        shown += _rate(task.completed, rows, task.fields.get("unit", ""), task.elapsed or 0)
+        return Text(", ".join(shown), style="progress.data.speed")
 
 
 class _BarTask:

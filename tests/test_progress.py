@@ -67,16 +67,19 @@ def test_without_a_total_lines_come_every_ten_seconds_and_an_error_ends_in_stopp
         pytest.raises(RuntimeError),
         lines.task("materialize user_profile", None, "batches") as task,
     ):
-        clock.now = 5
-        task.advance(rows=10_000)
         clock.now = 10
         task.advance(rows=10_000)
-        clock.now = 12
+        clock.now = 19.9  # 9.9 s after the last line: none
+        task.advance(rows=10_000)
+        clock.now = 20
+        task.advance(rows=10_000)
+        clock.now = 25
         raise RuntimeError("the online store went away")
     assert stream.getvalue().splitlines() == [
-        "materialize user_profile: 2 batches, 20k rows, 2.0k rows/s",  # 20,000 rows in 10 s
-        # 20,000 rows in 12 s: 1,667 rows/s
-        "materialize user_profile: stopped at 2 batches, 20,000 rows in 12s, 1.7k rows/s",
+        "materialize user_profile: 1 batches, 10k rows, 1.0k rows/s",  # 10,000 rows in 10 s
+        "materialize user_profile: 3 batches, 30k rows, 1.5k rows/s",  # 30,000 rows in 20 s
+        # 30,000 rows in 25 s: 1,200 rows/s
+        "materialize user_profile: stopped at 3 batches, 30,000 rows in 25s, 1.2k rows/s",
     ]
 
 
