@@ -15,9 +15,9 @@ import pytest
 from feature_repo.push import service as push_service
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
 from feature_repo.push.service import OrderPusher
+from feature_repo.repository.store import open_store
 from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 from feature_repo.transforms.order_stats import column_order
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR

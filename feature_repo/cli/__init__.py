@@ -20,7 +20,7 @@ from feature_repo.cli import (
     training,
 )
 from feature_repo.cli.errors import HandledErrorsGroup
-from feature_repo.library_warnings import silence_library_warnings
+from feature_repo.core.library_warnings import silence_library_warnings
 
 silence_library_warnings()  # the libraries' warnings a user cannot act on, for every command
 

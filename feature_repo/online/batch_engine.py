@@ -34,7 +34,7 @@ from feast.infra.compute_engines.utils import create_offline_store_retrieval_job
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.value_type import ValueType
 
-from feature_repo.feast_internals import arrow_to_online_rows, column_info
+from feature_repo.core.feast_internals import arrow_to_online_rows, column_info
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.online.prefetch import prefetched
 

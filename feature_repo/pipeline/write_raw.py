@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo import raw_format as tf
-from feature_repo.pipeline.atomic_files import read_json, write_json
+from feature_repo.core import raw_format as tf
+from feature_repo.core.atomic_files import read_json, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint
 from feature_repo.pipeline.generate import generate_parts
 from feature_repo.pipeline.pushed_orders import pushed_dir

@@ -19,8 +19,8 @@ from feast.infra.online_stores.helpers import compute_versioned_name
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.value_type import ValueType
 
-from feature_repo.feast_internals import feature_views_to_use
-from feature_repo.feature_refs import (
+from feature_repo.core.feast_internals import feature_views_to_use
+from feature_repo.core.feature_refs import (
     FeatureRefError,
     parse_feature_ref,
     parse_view_name,

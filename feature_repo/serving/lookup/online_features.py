@@ -22,6 +22,7 @@ from typing import Any
 from feast import FeatureStore
 from feast.value_type import ValueType
 
+from feature_repo.core.timestamps import utc_datetime
 from feature_repo.online.translation import online_store_errors
 from feature_repo.serving.decoding import FeatureStatus, FeatureValue, served_row
 from feature_repo.serving.entity_keys import EntityKeyEncoder
@@ -33,7 +34,6 @@ from feature_repo.serving.lookup.ledger_reads import ledger_read_plan, served_fr
 from feature_repo.serving.lookup.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.plan import ServicePlan, resolve_feature_view, service_plan
 from feature_repo.serving.readers.store_readers import store_reader
-from feature_repo.timestamps import utc_datetime
 
 __all__ = [
     "REQUEST_TIME",

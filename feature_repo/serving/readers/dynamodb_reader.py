@@ -14,7 +14,7 @@ from datetime import datetime
 import mmh3
 from feast import FeatureStore
 
-from feature_repo.feast_internals import dynamodb_client
+from feature_repo.core.feast_internals import dynamodb_client
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import StoredRow
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from feast import FeatureStore
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from feature_repo.feast_internals import redis_client, redis_hash_field
+from feature_repo.core.feast_internals import redis_client, redis_hash_field
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import StoredRow
 

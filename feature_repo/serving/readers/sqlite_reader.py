@@ -18,7 +18,7 @@ from pathlib import Path
 from feast import FeatureStore
 from feast.infra.online_stores.helpers import compute_table_id
 
-from feature_repo.feast_internals import sqlite_db_path
+from feature_repo.core.feast_internals import sqlite_db_path
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import StoredRow
 
