@@ -39,6 +39,14 @@ class ViewPlan:
     join_keys: tuple[str, ...]
     features: tuple[str, ...]  # read: the outputs and the on-demand inputs
     ttl: timedelta | None
+    read_as: str = (
+        ""  # the key of its stored rows when it is not ``ref_name`` (a ledger read for a view)
+    )
+
+    @property
+    def key(self) -> str:
+        """What its stored rows are keyed by (``stored_rows.RowsByView``): unique in a read plan."""
+        return self.read_as or self.ref_name
 
 
 @dataclass(frozen=True)
