@@ -50,11 +50,12 @@ def online_scale_figures(
     users: dict[float, list[int]],
     ends: dict[float, str],
 ) -> list[Figure]:
-    """``stores[scale][profile]``: applied, empty stores of two sizes; ``redis_clients[scale]``:
-    the client of the Redis server holding that size's store alone."""
-    small, large = sorted(stores)
+    """``stores[scale][profile]``: applied, empty stores of each size; ``redis_clients[scale]``:
+    the client of the Redis server holding that size's store alone. The figures compare the
+    largest size with the next one; every size's measurements are in the details (``by_scale``)."""
+    *_, small, large = sorted(stores)
     measured: dict[tuple[float, str], dict[str, Any]] = {}
-    for scale in (small, large):
+    for scale in sorted(stores):
         for profile, config in stores[scale].items():
             loaded = bench.step("materialize", scale, config=str(config), end=ends[scale])
             rows = bench.step("raw_write", scale, config=str(config), end=ends[scale])["rows"]
@@ -73,12 +74,14 @@ def online_scale_figures(
     figures = []
     for profile in PROFILES:
         big, base = measured[(large, profile)], measured[(small, profile)]
+        by_scale = {f"{scale:g}": _summary(measured[(scale, profile)]) for scale in sorted(stores)}
         label = f"x{large:g} {profile}"
         figures += [
             Figure(f"{label}: materialize", "entity rows/s", big["rows_per_second"],
                    base["rows_per_second"], f">= x{small:g}'s rows/s",
                    big["rows_per_second"] >= base["rows_per_second"],
-                   details={"rows": big["rows"], f"x{small:g}_rows": base["rows"]}),
+                   details={"rows": big["rows"], f"x{small:g}_rows": base["rows"],
+                            "by_scale": by_scale}),
             Figure(f"{label}: materialize peak memory", "MB", big["peak_mb"], base["peak_mb"],
                    "<= 1 GB", big["peak_mb"] <= MEMORY_LIMIT_MB),
         ]  # fmt: skip
@@ -99,6 +102,17 @@ def online_scale_figures(
                             "what_would_shrink_it": SHRINK[profile]})
         )  # fmt: skip
     return figures
+
+
+def _summary(measured: dict[str, Any]) -> dict[str, Any]:
+    """One size's measurements, flat (the capacity model reads them)."""
+    return {
+        "users": measured["users"], "rows": measured["rows"],
+        "rows_per_second": measured["rows_per_second"], "peak_mb": measured["peak_mb"],
+        "bytes_per_user": measured["bytes_per_user"],
+        **{f"online_{batch}_{stat}": measured["lookups"][batch][stat]
+           for batch in (1, 100) for stat in ("p50_ms", "p99_ms")},
+    }  # fmt: skip
 
 
 def _bytes_per_user(
