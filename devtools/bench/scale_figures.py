@@ -127,7 +127,7 @@ def _bytes_per_user(
         layout = _redis_encodings(redis_client)
     else:
         size = (config.parent / "online_store.db").stat().st_size
-        layout = {"file": "online_store.db"}
+        layout = sqlite_layout(config.parent / "online_store.db")
     return {"users": users, "bytes": size, "bytes_per_user": size / users, "layout": layout}
 
 
@@ -162,3 +162,29 @@ def _redis_encodings(client, sample: int = 200) -> dict[str, Any]:
         "encodings": encodings, "mean_fields": mean(fields), "mean_hash_bytes": mean(now),
         f"mean_hash_bytes_with_listpack_value_{COMPACT_VALUE_BYTES}": mean(compact),
     }  # fmt: skip
+
+
+def sqlite_layout(path: Path) -> dict[str, Any]:
+    """Per view table of a SQLite online store: its entities, and per entity the stored bytes of
+    its feature names and values (what a DynamoDB item of the view holds, in Feast's layout)."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]  # fmt: skip
+        layout = {}
+        for table in tables:
+            entities, names, values, features = connection.execute(
+                f'SELECT COUNT(DISTINCT entity_key), SUM(LENGTH(feature_name)), SUM(LENGTH(value)), '
+                f'COUNT(DISTINCT feature_name) FROM "{table}"'
+            ).fetchone()  # fmt: skip
+            if entities:
+                layout[table] = {
+                    "entities": entities, "features": features,
+                    "name_bytes_per_entity": names / entities,
+                    "value_bytes_per_entity": values / entities,
+                }  # fmt: skip
+        return {"file": path.name, "views": layout}
+    finally:
+        connection.close()
