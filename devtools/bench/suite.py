@@ -195,7 +195,7 @@ def run_bench(
         report = {**after, "load_average_at_start": before["load_average"], "scales": scales,
                   "smoke": smoke}  # fmt: skip
         if complete and only is None:
-            write_results(results, report, figures)
+            write_results(results, report, figures, largest_scale=max(scales))
         elif figures:
             merge_results(results, report, figures)
         if figures:
