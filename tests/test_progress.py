@@ -11,8 +11,8 @@ import click
 import pytest
 from rich.console import Console
 
-from feature_repo import progress
-from feature_repo.progress_display import (
+from feature_repo.core import progress
+from feature_repo.core.progress_display import (
     MODE_ENV,
     PlainLines,
     RichBar,
@@ -195,8 +195,8 @@ def test_feast_materialize_reports_each_view_streamed_by_our_engine_on_stderr(tm
 
     import pandas as pd
 
-    from feature_repo.horizon import data_horizon
-    from feature_repo.paths import features_dir
+    from feature_repo.core.paths import features_dir
+    from feature_repo.repository.horizon import data_horizon
     from tests.conftest import applied_store_config
 
     config = applied_store_config(tmp_path / "store")

@@ -3,7 +3,7 @@
 One module per area (``data``, ``online``, ``fresh``, ``training``, ``model``, ``operations``, ``catalogue``, ``sagemaker``);
 the commands parse options, call the domain modules and print. ``errors`` is the one place where
 errors become messages and exit codes; ``rendering`` prints tables and installs each command's
-progress display (``feature_repo.progress_display``, on standard error); ``instants`` reads times.
+progress display (``feature_repo.core.progress_display``, on standard error); ``instants`` reads times.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from feature_repo.cli import (
 )
 from feature_repo.cli.errors import HandledErrorsGroup
 from feature_repo.cli.rendering import show_progress
-from feature_repo.library_warnings import silence_library_warnings
+from feature_repo.core.library_warnings import silence_library_warnings
 
 silence_library_warnings()  # the libraries' warnings a user cannot act on, for every command
 

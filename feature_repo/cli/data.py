@@ -10,7 +10,7 @@ import typer
 from feature_repo.cli.errors import USER_ERROR_EXIT_CODE
 from feature_repo.cli.instants import horizon_unless
 from feature_repo.cli.rendering import console, print_error
-from feature_repo.paths import data_location, features_dir, raw_dir
+from feature_repo.core.paths import data_location, features_dir, raw_dir
 
 app = typer.Typer()
 
@@ -134,7 +134,7 @@ def _feature_builder(engine: str):
 @app.command("data-horizon")
 def data_horizon() -> None:
     """Print the instant up to which the feature tables are complete (ISO-8601, for `feast materialize-incremental`)."""
-    from feature_repo.horizon import data_horizon as horizon
+    from feature_repo.repository.horizon import data_horizon as horizon
 
     print(horizon().strftime("%Y-%m-%dT%H:%M:%S"))
 

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from feature_repo.cli.rendering import print_error
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 
 USER_ERROR_EXIT_CODE = 2
 OPTIONAL_EXTRAS = {  # a module of an optional dependency -> the extra that installs it

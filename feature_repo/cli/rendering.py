@@ -19,8 +19,8 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else WIDTH_
 def show_progress(ctx: typer.Context) -> None:
     """Show the command's progress (a bar on a terminal, plain lines in a log, as
     ``DELIVERY_FS_PROGRESS`` chooses) on standard error until the command ends."""
-    from feature_repo.progress import reporting
-    from feature_repo.progress_display import command_reporter
+    from feature_repo.core.progress import reporting
+    from feature_repo.core.progress_display import command_reporter
 
     ctx.with_resource(reporting(command_reporter()))
 

@@ -13,7 +13,7 @@ Feast's layout, as the stock path writes. An online store without ``bulk_load`` 
 converted by Feast and written with its ``online_write_batch``. Anything else (on-demand, batch
 views with transformations or aggregations, views written offline, a full-history pull) runs
 through Feast's local engine unchanged. Each streamed view reports its batches and rows on standard
-error (``feature_repo.progress_display.engine_reporter``: in ``feast materialize`` too, a bar on a
+error (``feature_repo.core.progress_display.engine_reporter``: in ``feast materialize`` too, a bar on a
 terminal, plain lines in a log).
 
     batch_engine:
@@ -36,10 +36,10 @@ from feast.infra.compute_engines.utils import create_offline_store_retrieval_job
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.value_type import ValueType
 
-from feature_repo.feast_internals import arrow_to_online_rows, column_info
+from feature_repo.core.feast_internals import arrow_to_online_rows, column_info
+from feature_repo.core.progress_display import engine_reporter
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.online.prefetch import prefetched
-from feature_repo.progress_display import engine_reporter
 
 ENGINE_TYPE = "feature_repo.online.batch_engine.StreamingComputeEngine"
 DEFAULT_BATCH_ROWS = 10_000

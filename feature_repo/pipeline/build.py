@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feature_repo import progress
-from feature_repo.pipeline.atomic_files import read_json, write_json
+from feature_repo.core import progress
+from feature_repo.core.atomic_files import read_json, write_json
+from feature_repo.core.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 from feature_repo.pipeline.builders import build_tables
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
 from feature_repo.pipeline.ledger_table import write_ledger_table
@@ -24,13 +25,12 @@ from feature_repo.pipeline.parts import USERS_PER_PART, StagedTransactions, Tabl
 from feature_repo.pipeline.raw_data import read_users, scan_transactions
 from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 from feature_repo.quality.gate import QualityTally, enforce_report
-from feature_repo.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 
 MANIFEST_NAME = "_manifest.json"
 SERVING_ROWS = "serving_rows"  # the manifest's rows of the tables only the online path reads
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CODE = [PACKAGE_DIR / name for name in ("transforms", "pipeline", "spark", "quality")]
-CODE_FILES = [PACKAGE_DIR / "tables.py", PACKAGE_DIR / "raw_format.py"]
+CODE_FILES = [PACKAGE_DIR / "core" / "tables.py", PACKAGE_DIR / "core" / "raw_format.py"]
 ENGINES = ("duckdb", "spark")  # spark: feature_repo.spark.build.build_feature_files_on_spark
 # (users file, transactions file, staging directory) -> (horizon, rows per table), tables in staging
 TableBuilder = Callable[[Path, Path, Path], tuple[pd.Timestamp, dict[str, int]]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 
 SECONDS_PER_DAY = 86_400
 SPLIT_ORDER_SHARE = 0.004  # orders placed in the same second as the user's previous one

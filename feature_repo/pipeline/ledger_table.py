@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo import progress
+from feature_repo.core import progress
+from feature_repo.core.tables import TRANSACTION_FEATURES, USER_ORDER_LEDGER, USER_PROFILE
 from feature_repo.pipeline.parts import ROW_GROUP_ROWS, USERS_PER_PART
-from feature_repo.tables import TRANSACTION_FEATURES, USER_ORDER_LEDGER, USER_PROFILE
 from feature_repo.transforms.ledger_windows import ledger_columns, ledgers_of
 
 ORDER_COLUMNS = {

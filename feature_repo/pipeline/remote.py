@@ -1,6 +1,6 @@
 """Publishing the pipeline's files to the data location when it is on S3 (the ``aws`` profile).
 
-The pipeline computes in the local working copy (``feature_repo.paths.data_dir``) exactly as
+The pipeline computes in the local working copy (``feature_repo.core.paths.data_dir``) exactly as
 without S3, then publishes: raw files under ``<location>/raw``, feature tables under
 ``<location>/features``, each set with its manifest last (see ``feature_repo.storage.s3``).
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 
-from feature_repo import raw_format as tf
-from feature_repo.paths import data_location, data_on_s3, features_dir, raw_dir
+from feature_repo.core import raw_format as tf
+from feature_repo.core.paths import data_location, data_on_s3, features_dir, raw_dir
+from feature_repo.core.tables import ALL_TABLES
 from feature_repo.pipeline.build import MANIFEST_NAME as FEATURES_MANIFEST
 from feature_repo.pipeline.write_raw import MANIFEST_NAME as RAW_MANIFEST
-from feature_repo.tables import ALL_TABLES
 
 RAW_FILES = tuple(f"{t}.{ext}" for t in (tf.USERS, tf.TRANSACTIONS) for ext in ("csv", "parquet"))
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo import progress
-from feature_repo import raw_format as tf
-from feature_repo.pipeline.atomic_files import read_json, write_json
+from feature_repo.core import progress
+from feature_repo.core import raw_format as tf
+from feature_repo.core.atomic_files import read_json, write_json
 from feature_repo.pipeline.fingerprints import code_fingerprint
 from feature_repo.pipeline.generate import RawTables, generate_parts, part_count
 from feature_repo.pipeline.pushed_orders import pushed_dir

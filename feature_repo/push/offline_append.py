@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo import raw_format as tf
-from feature_repo.atomic_files import write_files_atomically
+from feature_repo.core import raw_format as tf
+from feature_repo.core.atomic_files import write_files_atomically
 from feature_repo.pipeline.pushed_orders import SCHEMA, pushed_dir
 from feature_repo.push.orders import PushedOrder
 

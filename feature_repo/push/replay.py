@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from feature_repo import progress
-from feature_repo import raw_format as tf
+from feature_repo.core import progress
+from feature_repo.core import raw_format as tf
 from feature_repo.push.results import OrderResult
 from feature_repo.push.service import OrderPusher
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from feast import FeatureStore
 
-from feature_repo import progress
+from feature_repo.core import progress
+from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
-from feature_repo.paths import raw_dir
 from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import read_view_rows, write_view_rows

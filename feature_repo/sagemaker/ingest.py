@@ -1,5 +1,5 @@
 """Sending Feast's rows to a feature group with PutRecord: bounded concurrency, botocore's retries,
-progress (``feature_repo.progress``: records sent per group and target), a failure report, and an incremental mode that sends only what is newer than last time.
+progress (``feature_repo.core.progress``: records sent per group and target), a failure report, and an incremental mode that sends only what is newer than last time.
 
 Online target: the latest row per entity (as Feast materializes it). Offline target: the full history.
 """
@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from feature_repo import progress
+from feature_repo.core import progress
 from feature_repo.sagemaker.aws import SageMakerClients
 from feature_repo.sagemaker.config import SageMakerSettings
 from feature_repo.sagemaker.errors import AwsCallError, translated_errors

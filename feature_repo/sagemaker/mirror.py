@@ -107,7 +107,7 @@ def _quality_gate(end: datetime) -> None:
     """The feature tables must pass the data-quality gate before anything is sent."""
     import pandas as pd
 
-    from feature_repo.paths import features_dir
+    from feature_repo.core.paths import features_dir
     from feature_repo.pipeline.build import read_feature_tables
     from feature_repo.quality.gate import enforce
 

@@ -214,7 +214,7 @@ def test_5xx_after_retries_goes_to_a_report_that_resume_sends_again(fault_group,
 def test_a_failed_quality_gate_sends_nothing(store, horizon, control, tmp_path, monkeypatch):
     import shutil
 
-    from feature_repo.paths import features_dir
+    from feature_repo.core.paths import features_dir
     from feature_repo.quality.gate import QualityGateError
     from feature_repo.sagemaker.mirror import ingest_views
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from feature_repo.paths import feature_table_path
+from feature_repo.core.paths import feature_table_path
 from tests.sagemaker.services import BUCKET, sagemaker_cli, write_settings
 
 MUTATING = (

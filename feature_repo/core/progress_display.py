@@ -30,8 +30,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from feature_repo.errors import FeatureStoreError
-from feature_repo.progress import SILENT, Reporter, Task, installed
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.progress import SILENT, Reporter, Task, installed
 
 MODE_ENV = "DELIVERY_FS_PROGRESS"
 MODES = ("bar", "plain", "off")

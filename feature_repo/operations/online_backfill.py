@@ -12,13 +12,13 @@ from datetime import datetime
 import pandas as pd
 from feast import FeatureStore
 
-from feature_repo import progress
+from feature_repo.core import progress
+from feature_repo.core.paths import features_dir
 from feature_repo.online.materialization_check import materialize_checked
 from feature_repo.online.translation import online_store_errors
-from feature_repo.paths import features_dir
 from feature_repo.pipeline.build import read_feature_tables
 from feature_repo.quality.gate import enforce
-from feature_repo.store import require_applied
+from feature_repo.repository.store import require_applied
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Domain code opens a task and advances it; it does not know how (or whether) prog
 
 The reporter in force is the one installed for the current block (``reporting(reporter)``); the
 default one does nothing, so library and notebook use stays silent. ``delivery-fs`` installs a
-display for each command (``feature_repo.progress_display``: a bar on a terminal, plain lines in a
+display for each command (``feature_repo.core.progress_display``: a bar on a terminal, plain lines in a
 log); the materialization engine, which runs in Feast's own CLI too, looks one up there.
 """
 
