@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from feature_repo.core import raw_format as tf
 from feature_repo.core.atomic_files import write_files_atomically
+from feature_repo.core.disk_space import out_of_space_named
 from feature_repo.pipeline.pushed_orders import SCHEMA, pushed_dir
 from feature_repo.push.orders import PushedOrder
 
@@ -37,5 +38,7 @@ def append_pushed(raw: Path, orders: list[PushedOrder]) -> Path | None:
     table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = pushed_dir(raw) / f"batch-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
-    write_files_atomically({target: lambda path: pq.write_table(table, path)})
+    kept = "No order of this batch was applied (offline or online)"
+    with out_of_space_named(target.parent, "appending pushed orders", kept):
+        write_files_atomically({target: lambda path: pq.write_table(table, path)})
     return target

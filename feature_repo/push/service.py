@@ -18,6 +18,7 @@ from typing import Any
 
 from feast import FeatureStore
 
+from feature_repo.core.disk_space import DiskFullError
 from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
@@ -44,13 +45,14 @@ class OrderPusher:
     def push(
         self, records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime | None = None
     ) -> list[OrderResult]:
-        """One result per record, in order; the online store's failure marks a part ``failed``."""
+        """One result per record, in order; the online store's failure, or no space for the
+        offline copy, marks a part ``failed`` (nothing of it applied: pushing it again applies it)."""
         now = now or datetime.now(UTC)
         good, results = checked_orders(records, kind, now)
         for part in _parts(good):
             try:
                 results += self._push_part(part)
-            except OnlineStoreError as error:
+            except (OnlineStoreError, DiskFullError) as error:
                 results += [
                     OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
                     for o in part
