@@ -27,6 +27,7 @@ from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import read_view_rows, write_view_rows
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
+from feature_repo.storage.s3 import S3StorageError
 from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
 
 LEDGER_VIEW = "user_order_ledger"
@@ -45,14 +46,14 @@ class OrderPusher:
     def push(
         self, records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime | None = None
     ) -> list[OrderResult]:
-        """One result per record, in order; the online store's failure, or no space for the
-        offline copy, marks a part ``failed`` (nothing of it applied: pushing it again applies it)."""
+        """One result per record, in order; the online store's failure, or no space or no S3 for
+        the offline copy, marks a part ``failed`` (nothing of it applied: push it again)."""
         now = now or datetime.now(UTC)
         good, results = checked_orders(records, kind, now)
         for part in _parts(good):
             try:
                 results += self._push_part(part)
-            except (OnlineStoreError, DiskFullError) as error:
+            except (OnlineStoreError, DiskFullError, S3StorageError) as error:
                 results += [
                     OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
                     for o in part
