@@ -97,9 +97,9 @@ def build_features(
     """Validate the raw data and write the feature tables read by the Feast sources."""
     from feature_repo.pipeline.pushed_orders import with_pushed
     from feature_repo.pipeline.raw_data import raw_file
-    from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
+    from feature_repo.pipeline.remote import fetch_inputs, publish_features
 
-    fetch_raw_if_missing()
+    fetch_inputs()
     users_path = users or raw_file(raw_dir(), "users")
     # the raw transactions, plus the orders pushed since (`delivery-fs push-orders`), each id once
     transactions_path = transactions or with_pushed(raw_file(raw_dir(), "transactions"), raw_dir())

@@ -10,7 +10,8 @@ has its own base, and a backend's client errors are translated once, in that are
 - ``S3StorageError`` (``storage/s3.py``), ``SparkUnavailableError`` (``spark/errors.py``);
 - ``OnlineStoreError`` (``online/errors.py``): SQLite, Redis and DynamoDB, translated there;
 - ``ServingError`` (``serving/errors.py``): bad lookups; ``TrainingSetError`` (``training/sets.py``);
-- ``FeatureRefError`` (``feature_refs.py``); ``SageMakerMirrorError`` (``sagemaker/errors.py``).
+- ``FeatureRefError`` (``feature_refs.py``); ``SageMakerMirrorError`` (``sagemaker/errors.py``);
+- ``DiskFullError`` (``core/disk_space.py``): a write that found no space, from any area.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pandas as pd
 
 from feature_repo.core import progress
 from feature_repo.core.atomic_files import read_json, write_json
+from feature_repo.core.disk_space import out_of_space_named
 from feature_repo.core.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 from feature_repo.pipeline.builders import build_tables
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
@@ -102,7 +103,8 @@ def build_feature_files(
             skipped=True,
             serving_rows=previous[SERVING_ROWS],
         )
-    with build_lock(directory):
+    kept = "The previous feature tables are unchanged"
+    with build_lock(directory), out_of_space_named(directory, "build-features", kept):
         remove_leftovers(directory)
         with staging_directory(directory) as staging:
             if build_into is None:

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from feature_repo.core import progress
 from feature_repo.core import raw_format as tf
 from feature_repo.core.atomic_files import read_json, write_json
+from feature_repo.core.disk_space import out_of_space_named
 from feature_repo.pipeline.fingerprints import code_fingerprint
 from feature_repo.pipeline.generate import RawTables, generate_parts, part_count
 from feature_repo.pipeline.pushed_orders import pushed_dir
@@ -133,7 +134,8 @@ def generate_raw_files(
     ):
         return GenerateResult(directory, previous["users"], previous["transactions"], skipped=True)
 
-    with build_lock(directory):
+    kept = "The previous raw files are unchanged"
+    with build_lock(directory), out_of_space_named(directory, "generate-data", kept):
         remove_leftovers(directory)
         with staging_directory(directory) as staging:
             counts = _write_parts(staging, seed, scale, hold_out_after)

@@ -19,6 +19,7 @@ from typing import Any
 from feast import FeatureStore
 
 from feature_repo.core import progress
+from feature_repo.core.disk_space import DiskFullError
 from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
@@ -27,6 +28,7 @@ from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import read_view_rows, write_view_rows
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
+from feature_repo.storage.s3 import S3StorageError
 from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
 
 LEDGER_VIEW = "user_order_ledger"
@@ -49,8 +51,9 @@ class OrderPusher:
         now: datetime | None = None,
         report: bool = False,
     ) -> list[OrderResult]:
-        """One result per record, in order; the online store's failure marks a part ``failed``.
-        With ``report`` (a file of orders), the parts pushed are reported as ``push-orders`` progress."""
+        """One result per record, in order; the online store's failure, or no space or no S3 for
+        the offline copy, marks a part ``failed`` (nothing of it applied: push it again). With
+        ``report`` (a file of orders), the parts pushed are reported as ``push-orders`` progress."""
         now = now or datetime.now(UTC)
         good, results = checked_orders(records, kind, now)
         reporter = progress.reporter() if report else progress.SILENT
@@ -58,7 +61,7 @@ class OrderPusher:
             for part in _parts(good):
                 try:
                     results += self._push_part(part)
-                except OnlineStoreError as error:
+                except (OnlineStoreError, DiskFullError, S3StorageError) as error:
                     results += [
                         OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
                         for o in part
