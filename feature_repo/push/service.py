@@ -23,7 +23,7 @@ from feature_repo.online.translation import online_store_errors
 from feature_repo.paths import raw_dir
 from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
 from feature_repo.push.offline_append import append_pushed
-from feature_repo.push.online_writes import read_view_rows, write_view_rows
+from feature_repo.push.online_writes import read_view_rows, write_view_columns, write_view_rows
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
@@ -78,10 +78,9 @@ class OrderPusher:
         keys = [{"user_id": c.user_id} for c in batch.changes]
         times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
         orders = transaction_rows(batch.changes)
-        write_view_rows(
-            self.store, "transaction_features",
-            [{"transaction_id": int(i)} for i in orders["transaction_id"]],
-            orders.to_dict("records"), [t.to_pydatetime() for t in orders["event_timestamp"]],
+        write_view_columns(
+            self.store, "transaction_features", {"transaction_id": orders["transaction_id"]},
+            {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
         )  # fmt: skip
         write_view_rows(
             self.store, "user_order_stats", keys, [_stats_row(c.order_stats()) for c in batch.changes], times
