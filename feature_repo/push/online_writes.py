@@ -35,9 +35,14 @@ ARROW_TYPES = {
 }
 
 
+def view_of(store: FeatureStore, view: str | FeatureView) -> FeatureView:
+    """The view itself (a push fetches each view once: the registry rebuilds it on every call)."""
+    return store.get_feature_view(view) if isinstance(view, str) else view
+
+
 def write_view_rows(
     store: FeatureStore,
-    view_name: str,
+    view_name: str | FeatureView,
     keys: Sequence[Mapping[str, Any]],
     rows: Sequence[Mapping[str, Any]],
     event_times: Sequence[datetime],
@@ -45,10 +50,10 @@ def write_view_rows(
     """Write one row per entity key (``{join_key: value}``) of ``view_name``, at ``event_times``."""
     if not rows:
         return
-    view = store.get_feature_view(view_name)
+    view = view_of(store, view_name)
     features = [f.name for f in view.features]
     write_view_columns(
-        store, view_name,
+        store, view,
         {name: [key[name] for key in keys] for name in keys[0]},
         {name: [row.get(name) for row in rows] for name in features}, event_times,
     )  # fmt: skip
@@ -56,7 +61,7 @@ def write_view_rows(
 
 def write_view_columns(
     store: FeatureStore,
-    view_name: str,
+    view_name: str | FeatureView,
     keys: Mapping[str, Sequence[Any]],
     columns: Mapping[str, Sequence[Any]],
     event_times: Sequence[datetime],
@@ -65,7 +70,7 @@ def write_view_columns(
     (feature: values; a missing feature is unset), one event time per row."""
     if not len(event_times):
         return
-    view = store.get_feature_view(view_name)
+    view = view_of(store, view_name)
     online = store.provider.online_store
     if getattr(online, "small_bulk_loads", False):
         _write_encoded(store, view, keys, columns, event_times)
@@ -117,10 +122,10 @@ def _write_protos(store, view: FeatureView, keys, rows, event_times) -> None:
 
 
 def read_view_rows(
-    store: FeatureStore, view_name: str, keys: Sequence[Mapping[str, Any]]
+    store: FeatureStore, view_name: str | FeatureView, keys: Sequence[Mapping[str, Any]]
 ) -> list[tuple[datetime | None, dict[str, Any] | None]]:
     """Per entity key: ``(event_time, {feature: Python value})``, or ``(None, None)`` without a row."""
-    view = store.get_feature_view(view_name)
+    view = view_of(store, view_name)
     rows = store.provider.online_store.online_read(
         store.config, view, [_entity_key(key) for key in keys], [f.name for f in view.features]
     )
