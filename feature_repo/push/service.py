@@ -102,16 +102,13 @@ class OrderPusher:
             self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
             {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
         )  # fmt: skip
-        write_view_rows(
-            self.store, views["user_order_stats"], keys, [_stats_row(c.order_stats()) for c in batch.changes], times
-        )  # fmt: skip
-        write_view_rows(
-            self.store,
-            views[LEDGER_VIEW],
-            keys,
-            [ledger_columns(c.after) for c in batch.changes],
-            times,
-        )
+        ledgers = [ledger_columns(c.after) for c in batch.changes]
+        stats = [
+            _stats_row(c.order_stats(ledger))
+            for c, ledger in zip(batch.changes, ledgers, strict=True)
+        ]
+        write_view_rows(self.store, views["user_order_stats"], keys, stats, times)
+        write_view_rows(self.store, views[LEDGER_VIEW], keys, ledgers, times)
 
 
 def _stats_row(values: dict) -> dict:
