@@ -1,7 +1,9 @@
 """One push on every store (SQLite, Redis, Redis Cluster, DynamoDB): a batch mixing several orders
 of one user, a duplicate and rejected orders gets the statuses worked out by hand, and stock
 Feast's ``get_online_features`` then reads the rows the push wrote, equal to the naive second
-implementation; the same batch pushed again changes nothing."""
+implementation; the same batch pushed again changes nothing. On Redis the rows go a column at a
+time (``ENCODED_ROWS`` lowered for this small batch); the one-order tests of ``test_fresh_push``
+take the value-at-a-time path."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pandas as pd
 import pytest
 
 from feature_repo.online_backfill import backfill_online
+from feature_repo.push import online_writes
 from feature_repo.push.service import OrderPusher
 from feature_repo.store import open_store
 from feature_repo.transforms.order_stats import column_order
@@ -41,8 +44,9 @@ def _stock(store, view: str, names: list[str], rows: list[dict]) -> dict:
     return store.get_online_features(features=features, entity_rows=rows).to_dict()
 
 
-def test_a_mixed_batch_is_stored_as_stock_feast_reads_it(loaded, raw_tables, horizon):
+def test_a_mixed_batch_is_stored_as_stock_feast_reads_it(loaded, raw_tables, horizon, monkeypatch):
     store, directory = loaded
+    monkeypatch.setattr(online_writes, "ENCODED_ROWS", 1)
     users, transactions = raw_tables
     user = int(transactions.groupby("user_id").size().idxmax())
     first, second = horizon + pd.Timedelta(hours=1), horizon + pd.Timedelta(hours=2)

@@ -24,6 +24,7 @@ from feast.value_type import ValueType
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.push.values import converter, python_of
 
+ENCODED_ROWS = 64  # fewer rows cost less one value at a time than a column at a time
 ARROW_TYPES = {
     ValueType.INT64: pa.int64(),
     ValueType.DOUBLE: pa.float64(),
@@ -72,7 +73,7 @@ def write_view_columns(
         return
     view = view_of(store, view_name)
     online = store.provider.online_store
-    if getattr(online, "small_bulk_loads", False):
+    if getattr(online, "small_bulk_loads", False) and len(event_times) >= ENCODED_ROWS:
         _write_encoded(store, view, keys, columns, event_times)
         return
     columns, keys = _lists(columns), _lists(keys)
