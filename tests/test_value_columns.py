@@ -19,7 +19,7 @@ from feast.types import Float64, Int64, String
 from feast.value_type import ValueType
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from feature_repo.feast_internals import arrow_to_online_rows
+from feature_repo.core.feast_internals import arrow_to_online_rows
 from feature_repo.online.encoded_rows import encode_rows, entity_keys
 from feature_repo.online.value_columns import encode_column, timestamp_messages
 

@@ -19,9 +19,11 @@ from typing import Any
 
 from feast import FeatureStore, FeatureView
 
+from feature_repo.core import progress
+from feature_repo.core.disk_space import DiskFullError
+from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
-from feature_repo.paths import raw_dir
 from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import (
@@ -32,6 +34,7 @@ from feature_repo.push.online_writes import (
 )
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
+from feature_repo.storage.s3 import S3StorageError
 from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
 
 LEDGER_VIEW = "user_order_ledger"
@@ -59,19 +62,28 @@ class OrderPusher:
         return self._views_read[1]
 
     def push(
-        self, records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime | None = None
+        self,
+        records: Iterable[Mapping[str, Any] | str],
+        kind: str,
+        now: datetime | None = None,
+        report: bool = False,
     ) -> list[OrderResult]:
-        """One result per record, in order; the online store's failure marks a part ``failed``."""
+        """One result per record, in order; the online store's failure, or no space or no S3 for
+        the offline copy, marks a part ``failed`` (nothing of it applied: push it again). With
+        ``report`` (a file of orders), the parts pushed are reported as ``push-orders`` progress."""
         now = now or datetime.now(UTC)
         good, results = checked_orders(records, kind, now)
-        for part in _parts(good):
-            try:
-                results += self._push_part(part)
-            except OnlineStoreError as error:
-                results += [
-                    OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
-                    for o in part
-                ]  # fmt: skip
+        reporter = progress.reporter() if report else progress.SILENT
+        with reporter.task("push-orders", len(good), "orders") as task:
+            for part in _parts(good):
+                try:
+                    results += self._push_part(part)
+                except (OnlineStoreError, DiskFullError, S3StorageError) as error:
+                    results += [
+                        OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
+                        for o in part
+                    ]  # fmt: skip
+                task.advance(len(part))
         return sorted(results, key=lambda r: r.index)
 
     def _push_part(self, orders: list[PushedOrder]) -> list[OrderResult]:
