@@ -10,10 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from feature_repo.online_backfill import backfill_online
+from feature_repo.operations.online_backfill import backfill_online
 from feature_repo.push import online_writes
 from feature_repo.push.service import OrderPusher
-from feature_repo.store import open_store
+from feature_repo.repository.store import open_store
 from feature_repo.transforms.order_stats import column_order
 from tests.cli_runner import run_cli
 from tests.independent import expected_user_features, same_value
