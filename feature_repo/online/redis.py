@@ -73,6 +73,8 @@ class BulkRedisOnlineStoreConfig(RedisOnlineStoreConfig):
 class BulkRedisOnlineStore(RedisOnlineStore):
     """Feast's Redis online store whose batch write runs in pipelines of many entities."""
 
+    small_bulk_loads = True  # ``bulk_load`` opens nothing: a push of a few rows writes through it
+
     def online_write_batch(
         self,
         config: RepoConfig,
