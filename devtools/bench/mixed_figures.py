@@ -115,5 +115,5 @@ def _figures(quiet_read, read, quiet_push, pushed, materialized, lost) -> list[F
                errors == 0),
         Figure(f"{label}, lost orders", "orders", lost["lost"], None,
                f"0 of {lost['checked']:,} applied orders missing from the online ledger",
-               lost["lost"] == 0 and lost["checked"] > 0),
+               lost["lost"] == 0 and lost["checked"] > 0, details=lost),
     ]  # fmt: skip
