@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
-# Feast's CLI with the project's filters for library warnings a user cannot act on (feature_repo/library_warnings.py)
+# Feast's CLI with the project's filters for library warnings a user cannot act on (feature_repo/core/library_warnings.py)
 QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.

@@ -25,7 +25,7 @@ from typing import IO
 
 import redis
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 20

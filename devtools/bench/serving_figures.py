@@ -180,7 +180,7 @@ def main() -> None:
     from devtools.bench.measure import machine
     from devtools.bench.report import print_table, write_results
     from devtools.local_servers import RedisServer
-    from feature_repo.paths import REPO_ROOT
+    from feature_repo.core.paths import REPO_ROOT
 
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
     console = Console(width=160)
