@@ -20,8 +20,8 @@ VISIBLE_TIMEOUT_SECONDS = 5.0  # a sample not visible by then counts as an error
 
 def backfill_before(config: str, end: str) -> dict[str, Any]:
     """The first online load as of ``end`` (a day before the horizon, for the incremental day)."""
-    from feature_repo.online_backfill import backfill_online
-    from feature_repo.store import open_store
+    from feature_repo.operations.online_backfill import backfill_online
+    from feature_repo.repository.store import open_store
 
     begin = time.perf_counter()
     loaded = backfill_online(open_store(config_path=Path(config)), datetime.fromisoformat(end))
@@ -46,8 +46,8 @@ def steady_push(
     refuses views in state MATERIALIZING), so the materialization starts after it."""
     from feature_repo.push.replay import HELD_OUT_NAME, _records, held_out_orders
     from feature_repo.push.service import OrderPusher
+    from feature_repo.repository.store import open_store
     from feature_repo.serving.lookup.online_features import OnlineFeatureReader
-    from feature_repo.store import open_store
 
     store = open_store(config_path=Path(config))
     pusher, reader = (
@@ -127,7 +127,7 @@ def lost_orders(config: str, sent: list[str]) -> dict[str, Any]:
     Read from Redis, not from the pusher: each user's ledger must know every applied order of
     that user still inside its window (``LEDGER_DAYS`` before its latest order)."""
     from feature_repo.push.online_writes import read_view_rows
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
     from feature_repo.transforms.ledger_windows import (
         LEDGER_DAYS,
         MICROS_PER_DAY,
