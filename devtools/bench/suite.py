@@ -21,6 +21,7 @@ from rich.console import Console
 from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures, spark_figures
 from devtools.bench.measure import machine
+from devtools.bench.mixed_figures import mixed_figures
 from devtools.bench.model_figures import model_figures
 from devtools.bench.offline_figures import offline_figures
 from devtools.bench.push_figures import push_figures
@@ -111,6 +112,13 @@ def _push(session: Session) -> list[Figure]:
     return push_figures(session.bench, session.scales[0], redis.endpoint)
 
 
+def _mixed(session: Session) -> list[Figure]:
+    # a Redis of its own, for the same reason as the push section's
+    redis = RedisServer(session.bench.work_dir / "redis-mixed").start()
+    session.servers.callback(redis.stop)
+    return mixed_figures(session.bench, session.scales[0], redis.endpoint)
+
+
 def _model(session: Session) -> list[Figure]:
     config = session.store("redis")
     for step in ("materialize", "load_ledger"):
@@ -159,6 +167,7 @@ SECTIONS: dict[str, Callable[[Session], list[Figure]]] = {
     "serving": _serving,
     "offline": _offline,
     "push": _push,
+    "mixed": _mixed,
     "model": _model,
     "sagemaker": _sagemaker,
     "online-scale": _online_scale,
