@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 DFS := $(BIN)/delivery-fs
 FEAST := $(BIN)/feast
-# Feast's CLI with the project's filters for library warnings a user cannot act on (feature_repo/library_warnings.py)
+# Feast's CLI with the project's filters for library warnings a user cannot act on (feature_repo/core/library_warnings.py)
 QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
 TEST_WORKERS ?= 3
 
-.PHONY: demo test test-fast test-other-pythons bench soak require-redis require-java require-chromium require-wrk lint install \
+.PHONY: demo test test-fast test-other-pythons bench soak require-redis require-java require-chromium require-wrk require-taskset lint install \
 	install-dev catalogue clean serve ui ui-screenshot scoring-service docs
 
 $(BIN)/python:
@@ -73,7 +73,7 @@ test-python-%:
 ## The performance figures against same-run baselines (x1 and x10; BENCH_ARGS=--scale-max 100 for x100):
 ## a table, bench/results.json; see docs/benchmarks.md. Not part of `make test`.
 ## Every tool a section needs is checked first: a run must not fail in its last section.
-bench: install-dev require-redis require-java require-wrk
+bench: install-dev require-redis require-java require-wrk require-taskset
 	$(BIN)/delivery-fs-bench $(BENCH_ARGS)
 
 ## A soak with faults (docs/soak.md): the scoring service on Redis (AOF, fsync always) under wrk reads
@@ -105,6 +105,10 @@ require-redis:
 ## wrk, the HTTP load generator of the bench's serving section.
 require-wrk:
 	$(call require-program,wrk,wrk,the HTTP figures of make bench)
+
+## taskset (util-linux) for the bench's pinned wrk figure: server and wrk on separate cores.
+require-taskset:
+	$(call require-program,taskset,util-linux,the pinned HTTP figure of make bench)
 
 ## Java 17 or newer for the Spark tests (PySpark 4 runs on the JVM).
 require-java:

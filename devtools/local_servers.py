@@ -25,7 +25,7 @@ from typing import IO
 
 import redis
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 20
@@ -218,8 +218,10 @@ def http_server(
     env: dict | None = None,
     timeout: float = 90.0,
     log: Path | None = None,
+    prefix: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Run ``command`` (a console script of this environment and its arguments) until the block ends.
+    """Run ``command`` (a console script of this environment and its arguments) until the block ends;
+    ``prefix`` goes before it (``taskset -c 0``: the server on one CPU).
 
     Waits until ``GET ready_path`` answers, yields the base URL, then stops the whole process group.
     The server's output goes to a file (``log``, or a temporary one), not a pipe: a pipe nobody
@@ -227,7 +229,7 @@ def http_server(
     """
     with open(log, "w+") if log else tempfile.TemporaryFile("w+") as output:
         process = subprocess.Popen(
-            [str(BIN_DIR / command[0]), *command[1:]],
+            [*prefix, str(BIN_DIR / command[0]), *command[1:]],
             cwd=REPO_ROOT,
             env={**os.environ, **(env or {})},
             stdout=output,

@@ -2,7 +2,7 @@
 
 Each run gets its own project, registry and SQLite files in a directory of its own, with the
 profile's ``${VAR}`` filled in from the servers it started (an S3 registry stays where the profile
-puts it). Product code selects profiles through ``feature_repo.profiles``; this module is for the
+puts it). Product code selects profiles through ``feature_repo.core.profiles``; this module is for the
 tests and ``delivery-fs-bench`` only.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from feature_repo.paths import REPO_ROOT
-from feature_repo.profiles import DEFAULT_CONFIG, ProfileError
+from feature_repo.core.paths import REPO_ROOT
+from feature_repo.core.profiles import DEFAULT_CONFIG, ProfileError
 
 PROFILE_FILES = {
     "sqlite": DEFAULT_CONFIG,

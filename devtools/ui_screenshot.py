@@ -15,9 +15,9 @@ import yaml
 
 from devtools.browser import BrowserError, screenshot
 from devtools.local_servers import LOOPBACK, free_port, http_server
-from feature_repo.errors import FeatureStoreError
-from feature_repo.paths import REPO_ROOT
-from feature_repo.profiles import checked_config
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.paths import REPO_ROOT
+from feature_repo.core.profiles import checked_config
 
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "feast-ui.png"
 PAGE = "feature-view"

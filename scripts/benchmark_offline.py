@@ -60,12 +60,12 @@ def _benchmark(directory: Path, scale: float, entity_rows: int) -> None:
     _run("delivery-fs", "build-features")
     configs = {profile: _applied(profile, directory) for profile in PROFILES}
 
-    from feature_repo.horizon import data_horizon
-    from feature_repo.paths import raw_dir
+    from feature_repo.core.paths import raw_dir
     from feature_repo.pipeline.raw_data import raw_file, read_users
+    from feature_repo.repository.horizon import data_horizon
+    from feature_repo.repository.store import open_store
     from feature_repo.spark.session import spark_session
-    from feature_repo.store import open_store
-    from feature_repo.training_frames import sample_training_entities, training_frame
+    from feature_repo.training.frames import sample_training_entities, training_frame
 
     users = read_users(raw_file(raw_dir(), "users"))
     rows = sample_training_entities(

@@ -37,7 +37,7 @@ def _commands(config: str, host: str, online: int, offline: int, registry: int) 
 
 
 def _refuse_unsafe(config: Path) -> None:
-    from feature_repo.profiles import missing_variables
+    from feature_repo.core.profiles import missing_variables
 
     missing = missing_variables(config)
     if missing:

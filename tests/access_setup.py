@@ -27,7 +27,7 @@ from devtools.oidc import (
     sign,
     token_claims,
 )
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 RESOURCE = "feast"  # the client id whose roles Feast reads: resource_access.feast.roles
 PROJECT = "delivery_access"

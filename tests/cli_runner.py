@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 BIN_DIR = Path(sys.executable).parent
 WIDTH = "400"  # rich's console width: messages read whole, however long the temporary paths are

@@ -39,7 +39,7 @@ os.environ.update(TEST_AWS_ENV)
 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)
 
-from feature_repo.paths import features_dir, raw_dir  # noqa: E402
+from feature_repo.core.paths import features_dir, raw_dir  # noqa: E402
 from tests.cli_runner import run_cli  # noqa: E402
 from tests.scheduling import (  # noqa: E402, F401 - hooks: markers and worker groups
     pytest_collection_modifyitems,
@@ -94,7 +94,7 @@ def applied_store_config(directory: Path, env: dict | None = None) -> Path:
     the registry and online store in ``directory``, applied."""
     import yaml
 
-    from feature_repo.paths import REPO_ROOT
+    from feature_repo.core.paths import REPO_ROOT
 
     directory.mkdir(parents=True, exist_ok=True)
     settings = yaml.safe_load((REPO_ROOT / "feature_store.yaml").read_text())
@@ -115,14 +115,14 @@ def store_config(built_data) -> Path:
 
 @pytest.fixture(scope="session")
 def store(store_config):
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     return open_store(config_path=store_config)
 
 
 @pytest.fixture(scope="session")
 def horizon(built_data) -> pd.Timestamp:
-    from feature_repo.horizon import data_horizon
+    from feature_repo.repository.horizon import data_horizon
 
     return data_horizon(features_dir())
 
@@ -130,7 +130,7 @@ def horizon(built_data) -> pd.Timestamp:
 @pytest.fixture(scope="session")
 def materialized_store(store, horizon):
     """The store after the demo's online load: backfill as of the horizon, then an incremental run."""
-    from feature_repo.online_backfill import backfill_online
+    from feature_repo.operations.online_backfill import backfill_online
 
     backfill_online(store, horizon.to_pydatetime())
     store.materialize_incremental(end_date=horizon.to_pydatetime())
@@ -191,7 +191,7 @@ def aws_store(moto, built_data):
     """The aws profile (S3 registry and tables, DynamoDB) on the session's data, published to S3; the local copy is then deleted."""
     directory = SESSION_DIR / "aws"
     directory.mkdir()
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
     from tests.stores import copy_data, profile_config
 
     work = copy_data(built_data, directory / "data")
@@ -230,8 +230,8 @@ def provider(access_dir):
 @pytest.fixture(scope="module")
 def secure_store(provider, access_dir, built_data, horizon):
     """The definitions applied (with their permissions) and loaded online, with direct credentials."""
-    from feature_repo.online_backfill import backfill_online
-    from feature_repo.store import open_store
+    from feature_repo.operations.online_backfill import backfill_online
+    from feature_repo.repository.store import open_store
     from tests.access_setup import server_config
 
     config = server_config(access_dir, provider[1])

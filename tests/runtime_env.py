@@ -20,7 +20,7 @@ from pathlib import Path
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 PROJECT = "delivery-feature-store"
 PRODUCT_PACKAGE = "feature_repo"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from devtools.profile_files import PROFILE_FILES, profile_config  # noqa: F401 - used by the tests
-from feature_repo import raw_format as tf
-from feature_repo.training_frames import training_frame
+from feature_repo.core import raw_format as tf
+from feature_repo.training.frames import training_frame
 from tests.independent import same_value
 
 SERVICE = "churn_model_v1"

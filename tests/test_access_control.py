@@ -16,7 +16,7 @@ import pytest
 import requests
 from feast import FeatureStore
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 from tests.access_setup import (
     IDENTITIES,
     OTHER_AUDIENCE,

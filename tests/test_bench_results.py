@@ -28,6 +28,19 @@ def test_same_names_replaced_others_kept_in_order(tmp_path):
     assert document["runs"] == [first_machine, {**second_machine, "sections": ["build", "offline"]}]
 
 
+def test_a_whole_run_keeps_the_figures_of_larger_sizes_measured_apart(tmp_path):
+    path = tmp_path / "results.json"
+    merge_results(path, {"run": 1}, [_figure("build x100 vs linear from x1", 500, "build"),
+                                     _figure("x100 redis: materialize", 7, "online-scale"),
+                                     _figure("build x10 vs linear from x1", 50, "build"),
+                                     _figure("online redis, 100 users, p50", 4, "serving")])  # fmt: skip
+    write_results(path, {"run": 2}, [_figure("build x10 vs linear from x1", 48, "build")],
+                  largest_scale=10.0)  # fmt: skip
+    names = [(f["name"], f["value"]) for f in json.loads(path.read_text())["figures"]]
+    assert names == [("build x10 vs linear from x1", 48), ("build x100 vs linear from x1", 500),
+                     ("x100 redis: materialize", 7)]  # fmt: skip
+
+
 def test_merging_into_no_results_writes_them(tmp_path):
     path = tmp_path / "new" / "results.json"
     merge_results(path, {"cores": 2}, [_figure("a", 1, "build")])

@@ -29,6 +29,8 @@ def test_every_section_of_the_bench_runs(tmp_path):
     # what is counted, not timed, holds at any size
     replayed = [f for name, f in figures.items() if name.startswith("online = offline after")]
     assert [f["value"] for f in replayed] == [0]
+    lost = [f for name, f in figures.items() if name.startswith("mixed:") and "lost orders" in name]
+    assert [f["value"] for f in lost] == [0] and lost[0]["details"]["checked"] > 0
     spark = next(f for name, f in figures.items() if "--engine spark" in name)
     differing = spark["details"]["differing_rows"]
     assert spark["met"] and "user_order_ledger" in differing and set(differing.values()) == {0}

@@ -13,12 +13,12 @@ from feast import Entity, FeatureView, Field, FileSource, RepoConfig
 from feast.types import Float64, Int64, String
 from feast.value_type import ValueType
 
-from feature_repo.feast_internals import arrow_to_online_rows
-from feature_repo.horizon import data_horizon
+from feature_repo.core.feast_internals import arrow_to_online_rows
 from feature_repo.online import batch_engine
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.online.redis import BulkRedisOnlineStore
-from feature_repo.store import open_store
+from feature_repo.repository.horizon import data_horizon
+from feature_repo.repository.store import open_store
 from tests.cli_runner import run_cli
 from tests.stores import profile_config
 

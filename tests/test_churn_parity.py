@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
+from feature_repo.repository.store import open_store
 from feature_repo.serving.lookup.churn import ChurnScorer
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR
 from tests.independent import same_value

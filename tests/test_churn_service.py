@@ -11,7 +11,7 @@ import duckdb
 import pytest
 import requests
 
-from feature_repo.paths import data_dir
+from feature_repo.core.paths import data_dir
 from feature_repo.serving.lookup.churn import ChurnScorer
 from feature_repo.training.churn import train_churn_model
 

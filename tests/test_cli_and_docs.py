@@ -2,8 +2,8 @@
 
 import pytest
 
-from feature_repo.catalogue import catalogue_markdown, update_catalogue_page
 from feature_repo.definitions import on_demand, order_ledger, transaction_features, user_features
+from feature_repo.repository.catalogue import catalogue_markdown, update_catalogue_page
 from tests.cli_runner import run_cli
 
 SUBCOMMANDS = [
@@ -49,7 +49,7 @@ def test_feast_apply_ignores_everything_but_the_definitions():
 
     from feast.repo_operations import get_repo_files
 
-    from feature_repo.paths import REPO_ROOT
+    from feature_repo.core.paths import REPO_ROOT
 
     files = {Path(p).relative_to(REPO_ROOT).as_posix() for p in get_repo_files(REPO_ROOT)}
     assert files and all(f.startswith("feature_repo/definitions/") for f in files), files

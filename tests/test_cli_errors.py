@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR
 from tests.sagemaker.test_cli_help import SAGEMAKER_SUBCOMMANDS
 from tests.test_cli_and_docs import SUBCOMMANDS

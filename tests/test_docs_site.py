@@ -23,7 +23,7 @@ import requests
 
 from devtools.browser import rendered_dom
 from devtools.local_servers import free_port, http_server
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -39,9 +39,9 @@ from feast.types import UnixTimestamp
 from feature_repo.monitoring.drift import Thresholds, drift_of
 from feature_repo.monitoring.window import logged_window
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
+from feature_repo.repository.store import open_store
 from feature_repo.serving.lookup.online_features import OnlineFeatureReader
 from feature_repo.serving.lookup.served_log import ServedFeatureLog
-from feature_repo.store import open_store
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR
 from tests.independent import expected_user_features, same_value
@@ -82,7 +82,7 @@ def _all_with_coupons(orders: pd.DataFrame) -> pd.DataFrame:
 def batch():
     """Raw data whose orders after T0 are held out, and the batch built up to T0."""
     data = held_out_data(SESSION_DIR / "drift" / "data", SEED, SCALE, T0)
-    from feature_repo.horizon import data_horizon
+    from feature_repo.repository.horizon import data_horizon
 
     assert data_horizon(data / "features") == T0
     return data

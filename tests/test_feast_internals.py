@@ -1,4 +1,4 @@
-"""The Feast and ibis internals that ``feature_repo.feast_internals`` reaches, pinned.
+"""The Feast and ibis internals that ``feature_repo.core.feast_internals`` reaches, pinned.
 
 An upgrade that renames, moves or re-shapes one of them fails here, by name: each internal's
 signature as recorded, the byte layouts the lean readers and bulk writers rely on (entity key,
@@ -26,8 +26,8 @@ from feast.protos.feast.types.Value_pb2 import Value
 from feast.types import Int64
 from feast.value_type import ValueType
 
-from feature_repo import feast_internals
-from feature_repo.feast_internals import (
+from feature_repo.core import feast_internals
+from feature_repo.core.feast_internals import (
     OVERRIDDEN_HOOKS,
     PINNED,
     prepared_backend,
@@ -123,7 +123,7 @@ def test_every_internal_the_seam_reaches_has_a_recorded_signature():
 @pytest.mark.parametrize("name", list(RECORDED))
 def test_internal_keeps_its_recorded_signature(name):
     assert _bare(inspect.signature(_resolved(name))) == RECORDED[name], (
-        f"{name} changed with the installed Feast/ibis: mend feature_repo/feast_internals.py"
+        f"{name} changed with the installed Feast/ibis: mend feature_repo/core/feast_internals.py"
     )
 
 
@@ -233,7 +233,7 @@ def test_feasts_stock_sqlite_store_writes_the_row_the_lean_reader_reads(tmp_path
 def test_feasts_stock_dynamodb_store_writes_the_item_the_lean_reader_reads(moto):
     from feast.infra.online_stores.dynamodb import DynamoDBOnlineStore
 
-    from feature_repo.feast_internals import dynamodb_client
+    from feature_repo.core.feast_internals import dynamodb_client
 
     config = RepoConfig(
         project="pin", provider="local", registry="unused.db",
@@ -296,4 +296,6 @@ def test_no_private_feast_or_ibis_name_is_used_outside_the_seam():
         if path.resolve() not in (seam, Path(__file__).resolve())
     ]
     uses = [use for path in files for use in _private_uses(path, private)]
-    assert uses == [], "reach these through feature_repo/feast_internals.py: " + "; ".join(uses)
+    assert uses == [], "reach these through feature_repo/core/feast_internals.py: " + "; ".join(
+        uses
+    )

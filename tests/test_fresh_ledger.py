@@ -156,6 +156,7 @@ def test_the_stored_row_is_served_while_the_ledger_shows_it_in_force():
         served_from_ledger,
     )
     from feature_repo.serving.plan import ViewPlan
+    from feature_repo.serving.stored_rows import StoredRow
     from feature_repo.transforms.ledger_windows import instant_us, ledger_columns
 
     def order(transaction_id, day):
@@ -186,11 +187,11 @@ def test_the_stored_row_is_served_while_the_ledger_shows_it_in_force():
         return python_values_to_proto_values([value], ValueType.INT64)[0].SerializeToString()
 
     # values the ledger cannot give (it has two orders): they show the stored row was served
-    stored_row = (third_of_may, [count(70), count(700), count(2)])  # then the orders counted
-    ledger_row = (None, [stored(name) for name in names])
+    stored_row = StoredRow(third_of_may, [count(70), count(700), count(2)])  # then orders counted
+    ledger_row = StoredRow(None, [stored(name) for name in names])
 
     def lookup(at):
-        return served_from_ledger([stored_row], [ledger_row], LedgerRead(1, 2, full), served,
+        return served_from_ledger([stored_row], [ledger_row], LedgerRead(2, full), served,
                                   at.to_pydatetime())[0]  # fmt: skip
 
     eighth = pd.Timestamp("2020-05-08 10:00", tz="UTC")
@@ -202,17 +203,18 @@ def test_the_stored_row_is_served_while_the_ledger_shows_it_in_force():
     assert [(v.value, v.status) for v in computed] == [(1, present), (2, present)]
     assert computed[0].event_time == eighth.to_pydatetime()
     # a stored row older than the ledger's latest order (a push not yet written to it) is not served
-    older = (pd.Timestamp("2020-05-02", tz="UTC").to_pydatetime(), [count(70), count(7), count(1)])
-    row = served_from_ledger([older], [ledger_row], LedgerRead(1, 2, full), served,
+    older = StoredRow(pd.Timestamp("2020-05-02", tz="UTC").to_pydatetime(),
+                      [count(70), count(7), count(1)])  # fmt: skip
+    row = served_from_ledger([older], [ledger_row], LedgerRead(2, full), served,
                              third_of_may + timedelta(hours=1))[0]  # fmt: skip
     assert [v.value for v in row] == [2, 2]
     # the row start matches but the stored row misses an order (on Redis a newer stored row is
     # kept when an older order is pushed): computed
-    missing = (eighth.to_pydatetime(), [count(70), count(700), count(1)])
-    row = served_from_ledger([missing], [ledger_row], LedgerRead(1, 2, full), served,
+    missing = StoredRow(eighth.to_pydatetime(), [count(70), count(700), count(1)])
+    row = served_from_ledger([missing], [ledger_row], LedgerRead(2, full), served,
                              eighth.to_pydatetime() + timedelta(days=1))[0]  # fmt: skip
     assert [v.value for v in row] == [1, 2]
     # no ledger row: the stored row as stock Feast serves it
-    alone = served_from_ledger([stored_row], [None], LedgerRead(1, 2, full), served,
+    alone = served_from_ledger([stored_row], [None], LedgerRead(2, full), served,
                                eighth.to_pydatetime())[0]  # fmt: skip
     assert [v.value for v in alone] == [70, 700]

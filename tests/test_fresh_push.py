@@ -1,4 +1,4 @@
-"""Fresh features end to end, on SQLite and a real Redis: orders pushed (replayed) after the batch
+"""Fresh features end to end, on SQLite, a real Redis and a three-node Redis Cluster: orders pushed (replayed) after the batch
 are visible online at once, windows expire online with no new order, bad, late and duplicate orders
 are reported per order, and after the batch is rebuilt from raw + pushed orders the online values
 equal ``get_historical_features`` at the same instant; Redis failing mid-push loses nothing and a
@@ -15,9 +15,9 @@ import pytest
 from feature_repo.push import service as push_service
 from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
 from feature_repo.push.service import OrderPusher
+from feature_repo.repository.store import open_store
 from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 from feature_repo.transforms.order_stats import column_order
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR
@@ -50,7 +50,7 @@ def _raw(data) -> tuple[pd.DataFrame, pd.DataFrame]:
     return users, read_transactions(data / "raw" / "transactions.parquet", users)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "redis"])
+@pytest.fixture(scope="module", params=["sqlite", "redis", "redis_cluster"])
 def loaded(request, fresh_data):
     """A store of the backend, applied on the fresh data and loaded as of T0."""
     directory = SESSION_DIR / f"fresh_{request.param}"
@@ -58,6 +58,8 @@ def loaded(request, fresh_data):
     variables = {}
     if request.param == "redis":
         variables["DELIVERY_FS_REDIS"] = request.getfixturevalue("redis_server").endpoint
+    if request.param == "redis_cluster":
+        variables["DELIVERY_FS_REDIS"] = request.getfixturevalue("redis_cluster").connection_string
     config = profile_config(request.param, directory, variables, project=f"fresh_{request.param}")
     env = {**env, "FEAST_FS_YAML_FILE_PATH": str(config)}
     run_cli("feast", "-f", str(config), "apply", env=env)

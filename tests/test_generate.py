@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 from feature_repo.pipeline.generate import generate_tutorial_data
 
 

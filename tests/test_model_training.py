@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from feature_repo.model.registry import ModelRegistryError, load_model, model_record
 from feature_repo.training.churn import train_churn_model
-from feature_repo.training_sets import TrainingSetManifest
+from feature_repo.training.sets import TrainingSetManifest
 
 pytestmark = pytest.mark.integration
 

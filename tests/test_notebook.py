@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from feature_repo.paths import REPO_ROOT, data_dir
-from feature_repo.store import open_store
+from feature_repo.core.paths import REPO_ROOT, data_dir
+from feature_repo.repository.store import open_store
 from tests.independent import expected_user_features
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "training_dataset.ipynb"

@@ -17,8 +17,8 @@ import pytest
 from feast.infra.offline_stores.offline_utils import get_offline_store_from_config
 
 from feature_repo.offline.entity_frame import EntityFrameError
-from feature_repo.store import open_store
-from feature_repo.training_frames import sample_training_entities, training_frame
+from feature_repo.repository.store import open_store
+from feature_repo.training.frames import sample_training_entities, training_frame
 from feature_repo.transforms.request_features import checkout_features, recency_features
 from tests.cli_runner import run_cli
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
+from feature_repo.repository.store import open_store
+from feature_repo.training.frames import training_frame
 from tests.independent import expected_user_features, same_value
 
 SERVICE = "churn_model_v1"

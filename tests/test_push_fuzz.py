@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 from feature_repo.push.apply import apply_orders, transaction_rows
 from feature_repo.push.orders import checked_orders, records_from_text
 from feature_repo.push.results import OrderStatus

@@ -5,11 +5,11 @@ import shutil
 import pandas as pd
 import pytest
 
-from feature_repo.online_backfill import backfill_online
-from feature_repo.paths import features_dir
+from feature_repo.core.paths import features_dir
+from feature_repo.operations.online_backfill import backfill_online
 from feature_repo.pipeline.build import read_feature_tables
 from feature_repo.quality.gate import QualityGateError, check_tables
-from feature_repo.store import open_store
+from feature_repo.repository.store import open_store
 from tests.cli_runner import run_cli
 from tests.conftest import applied_store_config
 

@@ -2,7 +2,7 @@
 
 The demo's commands are read from the Makefile (``make -n demo``), so the test follows the demo as
 it changes; they run on small data, in a temporary data directory and store, without
-``PYTHONWARNINGS``. The hook itself (``feature_repo/library_warnings.py``) is checked on the
+``PYTHONWARNINGS``. The hook itself (``feature_repo/core/library_warnings.py``) is checked on the
 warnings it names and on near misses, which must still show.
 """
 
@@ -15,8 +15,8 @@ import warnings
 import pytest
 import yaml
 
-from feature_repo.library_warnings import silence_library_warnings
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.library_warnings import silence_library_warnings
+from feature_repo.core.paths import REPO_ROOT
 from tests.cli_runner import BIN_DIR, TIME_LIMIT, WIDTH
 
 IBIS_DUCKDB = "/site-packages/ibis/backends/duckdb/__init__.py"

@@ -7,9 +7,9 @@ import pytest
 from feast.errors import FeatureServiceNotFoundException
 
 from feature_repo.cli.errors import user_message
-from feature_repo.feature_refs import FeatureRef, FeatureRefError, parse_feature_ref
+from feature_repo.core.feature_refs import FeatureRef, FeatureRefError, parse_feature_ref
+from feature_repo.core.timestamps import utc, utc_columns
 from feature_repo.online.errors import OnlineStoreUnavailableError
-from feature_repo.timestamps import utc, utc_columns
 
 
 @pytest.mark.parametrize(
@@ -71,8 +71,8 @@ def test_naive_instants_are_utc_on_the_serving_path_whatever_the_local_zone(monk
     host in another zone would otherwise look up hours away)."""
     import time
 
+    from feature_repo.core.timestamps import utc_datetime
     from feature_repo.serving.lookup.on_demand import _seconds
-    from feature_repo.timestamps import utc_datetime
 
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()

@@ -9,7 +9,7 @@ import boto3
 import pandas as pd
 
 from devtools.local_servers import MotoServer
-from feature_repo.training_frames import sample_training_entities, training_frame
+from feature_repo.training.frames import sample_training_entities, training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import AWS_PREFIX as PREFIX
 from tests.conftest import TEST_BUCKET

@@ -76,13 +76,26 @@ def users(raw_tables):
 
 
 @pytest.fixture(scope="module")
-def scoring_url(secure_store, provider):
+def churn_model(secure_store, tmp_path_factory):
+    """A churn model trained on the secured store (direct credentials) into a registry of its own."""
+    from feature_repo.model.registry import load_model
+    from feature_repo.training.churn import train_churn_model
+
+    registry = f"sqlite:///{tmp_path_factory.mktemp('secure_churn') / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", registry)
+        train_churn_model(secure_store[1])
+        return registry, load_model()
+
+
+@pytest.fixture(scope="module")
+def scoring_url(secure_store, provider, churn_model):
     from devtools.local_servers import free_port, http_server
 
     port = free_port()
     command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
-    env = {"FEAST_FS_YAML_FILE_PATH": str(secure_store[0])}
+    env = {"FEAST_FS_YAML_FILE_PATH": str(secure_store[0]), "MLFLOW_TRACKING_URI": churn_model[0]}
     with http_server(command, port, ready_path="/openapi.json", env=env) as url:
         yield url
 
@@ -125,7 +138,7 @@ def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(scori
     assert {(m.upper(), p) for p, ms in documented.items() for m in ms} <= set(routes)
     protected = [(method, path) for method, path in routes if path not in PUBLIC_ROUTES]
     assert {path for _, path in protected} >= {
-        "/score/checkout", "/get-online-features", "/push-orders",
+        "/score/checkout", "/get-online-features", "/push-orders", "/score/churn",
     }  # fmt: skip
     for case, token in bad_tokens(provider).items():
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -239,3 +252,34 @@ def test_push_orders_is_for_admin_only(scoring_url, tokens):
         else:
             assert answer.status_code == 403, f"{identity}: {answer.text}"
             assert "'admin'" in answer.json()["detail"], answer.text
+
+
+def test_score_churn_serves_only_callers_who_may_read_the_models_service(
+    scoring_url, provider, tokens, secure_store, churn_model, users, horizon
+):
+    """The churn model reads ``churn_model_v1`` (order statistics, recency and the personal profile):
+    only ``checkout-service`` (serving + pii-reader) may call it; its scores equal the in-process
+    scorer's on a direct read of the store."""
+    from feature_repo.serving.lookup.churn import ChurnScorer
+
+    model = churn_model[1]
+    assert model.record.feature_service == "churn_model_v1"
+    expected = ChurnScorer(secure_store[1], model).score(users, now=horizon.to_pydatetime())
+    body = {"user_ids": users, "as_of": horizon.isoformat()}
+    resources = {"churn_model_v1", "user_profile", "user_order_stats", "user_recency"}
+    for identity in IDENTITIES:
+        answer = _post(f"{scoring_url}/score/churn", body, tokens[identity])
+        if identity == "checkout-service":
+            assert answer.status_code == 200, answer.text
+            scores = answer.json()["scores"]
+            assert [s["user_id"] for s in scores] == [e.user_id for e in expected]
+            for score, want in zip(scores, expected, strict=True):
+                assert score["churn_probability"] == pytest.approx(want.probability, abs=1e-12)
+        else:
+            assert answer.status_code == 403, f"{identity}: {answer.text}"
+            detail = answer.json()["detail"]
+            assert any(f":{r}:" in detail for r in resources), (identity, detail)
+            assert "churn_probability" not in answer.text
+    for case, bad in bad_tokens(provider).items():
+        answer = _post(f"{scoring_url}/score/churn", body, bad)
+        assert answer.status_code == 401, f"{case}: {answer.text}"

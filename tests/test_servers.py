@@ -7,7 +7,7 @@ import requests
 
 from devtools.local_servers import free_port
 from feature_repo.serving.service.scoring_service import DEFAULT_SCORE
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 from tests.http_servers import http_server
 
 USER_WITH_ORDERS_COUNT = 25

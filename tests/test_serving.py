@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
+from feature_repo.repository.store import open_store
 from feature_repo.serving.errors import (
     InvalidEntityError,
     MissingRequestDataError,
@@ -13,8 +14,7 @@ from feature_repo.serving.errors import (
 )
 from feature_repo.serving.lookup.checkout import CheckoutFeatures, features_for_checkout
 from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 from tests.conftest import SESSION_DIR, applied_store_config
 from tests.independent import same_value
 

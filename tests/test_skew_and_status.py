@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from feature_repo.consistency import skew_check
-from feature_repo.online_backfill import backfill_online
-from feature_repo.paths import features_dir
-from feature_repo.store import open_store
+from feature_repo.core.paths import features_dir
+from feature_repo.operations.consistency import skew_check
+from feature_repo.operations.online_backfill import backfill_online
+from feature_repo.repository.store import open_store
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR, applied_store_config
 

@@ -11,8 +11,8 @@ import pytest
 
 from feature_repo.online.errors import MaterializationCheckError
 from feature_repo.online.materialization_check import check_online_rows
-from feature_repo.online_backfill import backfill_online
-from feature_repo.training_frames import sample_training_entities, training_frame
+from feature_repo.operations.online_backfill import backfill_online
+from feature_repo.training.frames import sample_training_entities, training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR
 from tests.stores import SERVICE, profile_config
@@ -24,7 +24,7 @@ TABLES = ("user_profile", "user_order_stats", "transaction_features", "user_orde
 @pytest.fixture(scope="module")
 def spark_store(spark, built_data):
     """The spark profile applied (SparkSources, chosen by the profile) to a project of its own."""
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     directory = SESSION_DIR / "spark"
     directory.mkdir()

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feature_repo.horizon import data_horizon
-from feature_repo.online_backfill import backfill_online
+from feature_repo.operations.online_backfill import backfill_online
+from feature_repo.repository.horizon import data_horizon
+from feature_repo.repository.store import open_store
 from feature_repo.serving.lookup.online_features import FeatureStatus, OnlineFeatureReader
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 from tests.cli_runner import run_cli
 from tests.conftest import TEST_BUCKET
 from tests.stock_reads import lean_vs_stock

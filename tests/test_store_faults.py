@@ -14,7 +14,7 @@ import redis
 from devtools.local_servers import RedisServer, wait_until
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
-from feature_repo.store import open_store
+from feature_repo.repository.store import open_store
 from tests.cli_runner import BIN_DIR, run_cli
 from tests.stores import copy_data, online_offline_mismatches, profile_config
 from tests.throttling_proxy import ThrottlingProxy

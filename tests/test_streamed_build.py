@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from feature_repo.core.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 from feature_repo.pipeline.build import build_feature_files
 from feature_repo.pipeline.errors import RawDataError
 from feature_repo.pipeline.generate import generate_tutorial_data
 from feature_repo.pipeline.raw_data import read_users, scan_transactions
-from feature_repo.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 
 USERS_PER_PART = 7  # about 90 parts of 7 users for 600 users: many users' histories end at a cut
 

@@ -19,7 +19,7 @@ from feast.types import Float64, Int64, String
 from feast.value_type import ValueType
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from feature_repo.feast_internals import arrow_to_online_rows
+from feature_repo.core.feast_internals import arrow_to_online_rows
 from feature_repo.online.encoded_rows import encode_rows, entity_keys
 from feature_repo.online.value_columns import encode_column, timestamp_messages
 
@@ -37,6 +37,9 @@ CASES = {
     "bool": (pa.array([True, False]), ValueType.BOOL),
     "timestamp": (pa.array([0, 10**12, None, -5 * 10**6, 1_600_000_000_123_456], MICROS), ValueType.UNIX_TIMESTAMP),
     "timestamp all null": (pa.array([None, None], MICROS), ValueType.UNIX_TIMESTAMP),
+    "int64 lists": (pa.array([[1, 300, -1], [], [2**62, -(2**63)], [0]] * 2, pa.list_(pa.int64())), ValueType.INT64_LIST),
+    "string lists": (pa.array([["a", "bc"], [], ["é" * 200, ""]] * 2, pa.list_(pa.string())), ValueType.STRING_LIST),
+    "list with a null (Feast's path)": (pa.array([[1], None, [2, 3]], pa.list_(pa.int64())), ValueType.INT64_LIST),
     "int32 (Feast's path)": (pa.array([1, -1, None, 2**20]), ValueType.INT32),
     "float (Feast's path)": (pa.array([0.1, None], pa.float32()), ValueType.FLOAT),
 }  # fmt: skip

@@ -14,10 +14,10 @@ from feast.types import Float64
 
 from feature_repo.definitions.entities import user
 from feature_repo.definitions.user_features import user_order_stats
+from feature_repo.repository.store import open_store
 from feature_repo.serving.lookup.online_features import OnlineFeatureReader
-from feature_repo.store import open_store
-from feature_repo.training_frames import training_frame
-from feature_repo.training_sets import TrainingSetManifest
+from feature_repo.training.frames import training_frame
+from feature_repo.training.sets import TrainingSetManifest
 from tests.cli_runner import run_cli
 from tests.conftest import SESSION_DIR, applied_store_config
 from tests.independent import expected_user_features, same_value

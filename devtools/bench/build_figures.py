@@ -38,7 +38,7 @@ def tables_equal(first: str, second: str) -> dict[str, Any]:
     """Whether two feature directories hold the same rows in every table (DuckDB, out of core)."""
     import duckdb
 
-    from feature_repo.tables import ALL_TABLES
+    from feature_repo.core.tables import ALL_TABLES
 
     connection = duckdb.connect()
     connection.execute("SET enable_progress_bar = false")

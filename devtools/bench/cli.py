@@ -12,7 +12,7 @@ from rich.markup import escape
 from devtools.bench.build_figures import SMOKE_SCALES
 from devtools.bench.runner import BenchError
 from devtools.bench.suite import SECTIONS, run_bench
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 FULL_RESULTS, SMOKE_RESULTS = Path("bench/results.json"), Path("bench/smoke.json")
 

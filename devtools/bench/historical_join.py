@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
-from feature_repo.horizon import data_horizon
-from feature_repo.paths import features_dir, raw_dir
+from feature_repo.core.paths import features_dir, raw_dir
 from feature_repo.pipeline.raw_data import raw_file, read_users
-from feature_repo.training_frames import sample_training_entities
+from feature_repo.repository.horizon import data_horizon
+from feature_repo.training.frames import sample_training_entities
 
 SERVICE = "churn_model_v1"
 HISTORY = timedelta(days=365)

@@ -21,22 +21,43 @@ end
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def wrk_run(url: str, bodies: list[dict], connections: int, seconds: int, work_dir: Path) -> dict:
-    """``wrk`` with ``connections`` clients for ``seconds``; requests/s, p50/p99/max ms, errors."""
+def wrk_run(
+    url: str,
+    bodies: list[dict],
+    connections: int,
+    seconds: int,
+    work_dir: Path,
+    core: int | None = None,
+) -> dict:
+    """``wrk`` with ``connections`` clients for ``seconds`` (on CPU ``core`` alone if given);
+    requests/s, p50/p99/max ms, errors."""
     program = shutil.which("wrk")
     if not program:
         raise RuntimeError("`wrk` is needed for the HTTP load figures: apt-get install -y wrk")
-    lines = work_dir / "wrk-bodies.jsonl"
+    lines = work_dir / f"wrk-bodies-{connections}-{seconds}-{core}.jsonl"
     lines.write_text("\n".join(json.dumps(b) for b in bodies) + "\n")
-    script = work_dir / "wrk-post.lua"
+    script = lines.with_suffix(".lua")
     script.write_text(SCRIPT % lines)
     threads = min(2, connections)
     report = subprocess.run(
-        [program, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        [*pinned(core), program, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
          "--timeout", "10s", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return parse_wrk(report)
+
+
+def pinned(core: int | None) -> list[str]:
+    """The command prefix that runs a program on CPU ``core`` alone (``taskset``, util-linux);
+    nothing for ``None``."""
+    if core is None:
+        return []
+    program = shutil.which("taskset")
+    if not program:
+        raise RuntimeError(
+            "`taskset` is needed for the pinned HTTP load figures: apt-get install -y util-linux"
+        )
+    return [program, "-c", str(core)]
 
 
 def parse_wrk(report: str) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 from devtools.bench.report import Figure
 from devtools.bench.runner import Bench, BenchError
 from devtools.local_servers import BIN_DIR
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 STEPS = "devtools.bench.model_steps"
 HTTP_CALLS = 5_000

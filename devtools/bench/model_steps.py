@@ -19,9 +19,9 @@ def churn(config: str, users: list[int], batch: int, calls: int, warm_up: int, m
     """``batch`` users per call: ``scorer`` (read + model, as /score/churn) or ``reader`` (the
     lean read of the model's feature service alone)."""
     from feature_repo.model.registry import load_model
+    from feature_repo.repository.store import open_store
     from feature_repo.serving.lookup.churn import ChurnScorer
     from feature_repo.serving.lookup.online_features import freeze_long_lived_objects
-    from feature_repo.store import open_store
 
     scorer = ChurnScorer(open_store(config_path=config), load_model())
     instant = datetime.fromisoformat(now)
@@ -44,11 +44,11 @@ def log_days(config: str, now: str, days: int, batch: int = 1_000) -> dict[str, 
     into the feature-log folder of the data, emptied first."""
     import pandas as pd
 
+    from feature_repo.core.paths import data_dir
     from feature_repo.model.registry import load_model
-    from feature_repo.paths import data_dir
+    from feature_repo.repository.store import open_store
     from feature_repo.serving.lookup.churn import ChurnScorer
     from feature_repo.serving.lookup.served_log import ServedFeatureLog
-    from feature_repo.store import open_store
 
     store = open_store(config_path=config)
     scorer = ChurnScorer(store, load_model())
@@ -77,7 +77,7 @@ def monitor_window(config: str, since: str, until: str) -> dict[str, Any]:
     """``delivery-fs monitor``'s work (``monitoring.monitor``) over the logged window, timed."""
     from feature_repo.model.registry import DEFAULT_MODEL
     from feature_repo.monitoring.monitor import monitor
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     store = open_store(config_path=config)
     start = time.perf_counter()

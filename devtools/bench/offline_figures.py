@@ -31,7 +31,7 @@ PULL_MEMORY_LIMIT_MB = 1024
 
 
 def _store(config: str):
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     return open_store(config_path=Path(config))
 
@@ -44,7 +44,7 @@ def historical(config: str, rows: int, mode: str, out: str, seed: int = 7) -> di
     entities = sampled_entities(store, rows, seed)
     start = time.perf_counter()
     if mode == "feast":
-        from feature_repo.training_frames import training_frame
+        from feature_repo.training.frames import training_frame
 
         frame = training_frame(store, entities, SERVICE)
     else:

@@ -12,7 +12,7 @@ from feast.infra.online_stores.helpers import compute_table_id
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 
-from feature_repo.feast_internals import redis_hash_field, redis_key
+from feature_repo.core.feast_internals import redis_hash_field, redis_key
 from feature_repo.online.translation import online_backend
 
 JOIN_KEY = "user_id"

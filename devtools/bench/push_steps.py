@@ -20,7 +20,7 @@ BATCH = 1_000
 
 def _pusher(config: str, raw: str):
     from feature_repo.push.service import OrderPusher
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     store = open_store(config_path=Path(config))
     return store, OrderPusher(store, raw=Path(raw))
@@ -66,7 +66,7 @@ def raw_pipelined_writes(
     key space of their own."""
     import redis
 
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     store = open_store(config_path=Path(config))
     host, port = store.config.online_store.connection_string.split(",")[0].split(":")
@@ -133,9 +133,9 @@ def _known(store, orders: pd.DataFrame) -> list[int]:
 def online_offline_mismatches(config: str, instants: list[str], users: list[int]) -> dict[str, Any]:
     """Every ``user_order_stats`` feature of ``users`` through the lean reader and through
     ``get_historical_features`` at each instant: the (user, feature, instant) that differ."""
+    from feature_repo.repository.store import open_store
     from feature_repo.serving.lookup.online_features import OnlineFeatureReader
-    from feature_repo.store import open_store
-    from feature_repo.training_frames import training_frame
+    from feature_repo.training.frames import training_frame
     from feature_repo.transforms.order_stats import column_order
 
     store = open_store(config_path=Path(config))

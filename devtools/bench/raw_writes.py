@@ -13,7 +13,7 @@ from feast import FeatureStore
 from feast.infra.key_encoding_utils import serialize_entity_key
 
 from devtools.bench.online_baselines import JOIN_KEY, _entity_key
-from feature_repo.feast_internals import redis_hash_field, redis_key
+from feature_repo.core.feast_internals import redis_hash_field, redis_key
 from feature_repo.online.translation import online_backend
 
 PIPELINE_ENTITIES = 2_000

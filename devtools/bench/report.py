@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,34 @@ class Figure:
         self.ratio = _rounded(self.ratio)
 
 
+def scales_named(name: str) -> list[float]:
+    """The data sizes a figure's name mentions: ``x100`` and ``x1`` in "build-features x100 vs linear from x1"."""
+    return [float(size) for size in re.findall(r"\bx(\d+(?:\.\d+)?)\b", name)]
+
+
 def _rounded(number: float | None) -> float | None:
     if number is None:
         return None
     return round(number, 3) if abs(number) < 100 else round(number, 1)
 
 
-def write_results(path: Path, machine: dict[str, Any], figures: list[Figure]) -> None:
+def write_results(
+    path: Path, machine: dict[str, Any], figures: list[Figure], largest_scale: float | None = None
+) -> None:
+    """The results of a whole run. With ``largest_scale``, the existing figures of larger sizes
+    (those naming x100 after a run of x1 and x10) are kept: a whole run does not erase the x100
+    figures measured apart (``--scale-max 100``)."""
+    kept = []
+    if largest_scale is not None:
+        try:
+            earlier = json.loads(path.read_text()).get("figures", [])
+        except (OSError, ValueError):
+            earlier = []
+        fresh = {figure.name for figure in figures}
+        kept = [old for old in earlier if old.get("name") not in fresh
+                and any(s > largest_scale for s in scales_named(old.get("name", "")))]  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"machine": machine, "figures": [asdict(f) for f in figures]}
+    document = {"machine": machine, "figures": [asdict(f) for f in figures] + kept}
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
 
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from devtools.bench.steps import RESULT
 from devtools.local_servers import BIN_DIR
 from devtools.profile_files import profile_config
-from feature_repo.paths import DATA_DIR_ENV, REPO_ROOT
+from feature_repo.core.paths import DATA_DIR_ENV, REPO_ROOT
 
 PROJECT = "delivery_bench"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from feast import FeatureStore
 
-from feature_repo.horizon import data_horizon
+from feature_repo.repository.horizon import data_horizon
 from feature_repo.sagemaker.aws import make_clients
 from feature_repo.sagemaker.config import load_settings
 from feature_repo.sagemaker.feast_rows import view_rows

@@ -21,7 +21,7 @@ LEDGER_VIEW = "user_order_ledger"  # what the lean reader computes user_order_st
 
 
 def _store(config: str):
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     return open_store(config_path=Path(config))
 

@@ -21,11 +21,14 @@ from rich.console import Console
 from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures, spark_figures
 from devtools.bench.measure import machine
+from devtools.bench.mixed_figures import mixed_figures
 from devtools.bench.model_figures import model_figures
 from devtools.bench.offline_figures import offline_figures
 from devtools.bench.push_figures import push_figures
 from devtools.bench.report import Figure, merge_results, print_table, write_results
 from devtools.bench.runner import Bench
+from devtools.bench.scale_figures import PROFILES as SCALE_PROFILES
+from devtools.bench.scale_figures import online_scale_figures
 from devtools.bench.serving_figures import serving_figures
 from devtools.local_servers import MotoServer, RedisServer, start_emulator
 
@@ -109,6 +112,13 @@ def _push(session: Session) -> list[Figure]:
     return push_figures(session.bench, session.scales[0], redis.endpoint)
 
 
+def _mixed(session: Session) -> list[Figure]:
+    # a Redis of its own, for the same reason as the push section's
+    redis = RedisServer(session.bench.work_dir / "redis-mixed").start()
+    session.servers.callback(redis.stop)
+    return mixed_figures(session.bench, session.scales[0], redis.endpoint)
+
+
 def _model(session: Session) -> list[Figure]:
     config = session.store("redis")
     for step in ("materialize", "load_ledger"):
@@ -124,6 +134,32 @@ def _sagemaker(session: Session) -> list[Figure]:
     return f.sagemaker_figures(session.bench, scale, config, settings)
 
 
+def _online_scale(session: Session) -> list[Figure]:
+    """The largest size's online store against a size ten times smaller (x100 against x10 with
+    ``--scale-max 100``; a smoke run's two sizes); without an x100 run, nothing to measure."""
+    bench, large = session.bench, max(session.scales)
+    smaller = [s for s in session.scales if s <= large / 10 or (bench.smoke and s < large)]
+    if not smaller or not (bench.smoke or large >= 100):
+        bench.console.print("  online at scale: needs --scale-max 100 (x100 against x10)")
+        return []
+    scales = (*smaller, large)  # all measured (the capacity model fits them)
+    stores, clients, users, ends = {}, {}, {}, {}
+    for scale in scales:
+        session.data(scale)
+        redis = RedisServer(bench.work_dir / f"redis-x{scale:g}").start()
+        session.servers.callback(redis.stop)
+        clients[scale] = redis.client()
+        stores[scale] = {
+            profile: bench.applied_store(
+                scale, profile, {"DELIVERY_FS_REDIS": redis.endpoint} if profile == "redis" else {}
+            )
+            for profile in SCALE_PROFILES
+        }
+        users[scale] = f.lookup_users(bench, scale, bench.sized(2_000, 200))
+        ends[scale] = bench.cli(scale, "delivery-fs", "data-horizon").strip()
+    return online_scale_figures(bench, stores, clients, users, ends)
+
+
 # name -> the section's figures, in the order of a whole run (another section: one line here)
 SECTIONS: dict[str, Callable[[Session], list[Figure]]] = {
     "build": _build,
@@ -131,8 +167,10 @@ SECTIONS: dict[str, Callable[[Session], list[Figure]]] = {
     "serving": _serving,
     "offline": _offline,
     "push": _push,
+    "mixed": _mixed,
     "model": _model,
     "sagemaker": _sagemaker,
+    "online-scale": _online_scale,
 }
 
 
@@ -166,7 +204,7 @@ def run_bench(
         report = {**after, "load_average_at_start": before["load_average"], "scales": scales,
                   "smoke": smoke}  # fmt: skip
         if complete and only is None:
-            write_results(results, report, figures)
+            write_results(results, report, figures, largest_scale=max(scales))
         elif figures:
             merge_results(results, report, figures)
         if figures:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from devtools.soak import report
 from devtools.soak.run import soak
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from devtools.bench.runner import Bench
 from devtools.local_servers import BIN_DIR, wait_until
 from devtools.soak.processes import ScoringService, kill_redis
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 
 # When each fault happens, as a fraction of the soak's length (the first 15 % is the quiet baseline).
 # Redis is down 3 s the first time, 12 s the second (a longer outage). In the runs so far requests

@@ -57,7 +57,7 @@ class ScoringService:
 
 def start_service(bench: Bench, scale: float, log: Path) -> ScoringService:
     from devtools.local_servers import BIN_DIR
-    from feature_repo.paths import REPO_ROOT
+    from feature_repo.core.paths import REPO_ROOT
 
     port = free_port()
     command = [str(BIN_DIR / "uvicorn"), "feature_repo.serving.service.scoring_service:app",

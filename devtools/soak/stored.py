@@ -13,7 +13,7 @@ def online_ledger_counts(config: Path, users: list[int]) -> Counter:
     """Transaction id -> occurrences in the ``user_order_ledger`` rows of ``users`` (Redis)."""
     from feature_repo.push.online_writes import read_view_rows
     from feature_repo.push.service import LEDGER_VIEW
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
     from feature_repo.transforms.ledger_windows import ledger_from_columns
 
     store = open_store(config_path=config)

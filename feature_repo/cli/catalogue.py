@@ -19,7 +19,7 @@ def catalogue(
     ] = False,
 ) -> None:
     """Write the feature catalogue, generated from the definitions, into docs/catalogue.md."""
-    from feature_repo.catalogue import update_catalogue_page
+    from feature_repo.repository.catalogue import update_catalogue_page
 
     changed = update_catalogue_page(check=check)
     if check and changed:

@@ -10,7 +10,7 @@ import typer
 from feature_repo.cli.errors import USER_ERROR_EXIT_CODE
 from feature_repo.cli.instants import horizon_unless
 from feature_repo.cli.rendering import console, print_error
-from feature_repo.paths import data_location, features_dir, raw_dir
+from feature_repo.core.paths import data_location, features_dir, raw_dir
 
 app = typer.Typer()
 
@@ -97,9 +97,9 @@ def build_features(
     """Validate the raw data and write the feature tables read by the Feast sources."""
     from feature_repo.pipeline.pushed_orders import with_pushed
     from feature_repo.pipeline.raw_data import raw_file
-    from feature_repo.pipeline.remote import fetch_raw_if_missing, publish_features
+    from feature_repo.pipeline.remote import fetch_inputs, publish_features
 
-    fetch_raw_if_missing()
+    fetch_inputs()
     users_path = users or raw_file(raw_dir(), "users")
     # the raw transactions, plus the orders pushed since (`delivery-fs push-orders`), each id once
     transactions_path = transactions or with_pushed(raw_file(raw_dir(), "transactions"), raw_dir())
@@ -134,7 +134,7 @@ def _feature_builder(engine: str):
 @app.command("data-horizon")
 def data_horizon() -> None:
     """Print the instant up to which the feature tables are complete (ISO-8601, for `feast materialize-incremental`)."""
-    from feature_repo.horizon import data_horizon as horizon
+    from feature_repo.repository.horizon import data_horizon as horizon
 
     print(horizon().strftime("%Y-%m-%dT%H:%M:%S"))
 

@@ -16,7 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from feature_repo.cli.rendering import print_error
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.disk_space import is_out_of_space
+from feature_repo.core.errors import FeatureStoreError
 
 USER_ERROR_EXIT_CODE = 2
 OPTIONAL_EXTRAS = {  # a module of an optional dependency -> the extra that installs it
@@ -47,6 +48,9 @@ def user_message(error: BaseException) -> str | None:
             return f"{str(error).rstrip('.')}. {APPLY_HINT}"
         missing = error.filename or str(error)
         return f"{missing} does not exist. Create it first (`make demo` builds the demo data)."
+    if is_out_of_space(error):
+        where = f" writing {error.filename}" if getattr(error, "filename", None) else ""
+        return f"no space left{where} ({error}). Free some space and run it again."
     if isinstance(error, sqlite3.OperationalError):
         return f"a SQLite store cannot be read ({error}). {APPLY_HINT}"
     if isinstance(error, ModuleNotFoundError) and error.name in OPTIONAL_EXTRAS:

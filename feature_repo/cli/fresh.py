@@ -26,11 +26,11 @@ def push_orders(
     """Push new orders to the online store (visible at once) and the offline data; one result per order."""
     from feature_repo.push.orders import records_from_text
     from feature_repo.push.service import OrderPusher
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     text = sys.stdin.read() if source == "-" else Path(source).read_text()
     records, kind = records_from_text(text)
-    results = OrderPusher(open_store()).push(records, kind)
+    results = OrderPusher(open_store()).push(records, kind, report=True)
     for result in results:
         print_plain(result.line())
     _finish([str(r.status) for r in results], [r for r in results if r.status == "failed"])
@@ -58,11 +58,11 @@ def replay(
     ] = None,
 ) -> None:
     """Push held-out orders (`generate-data --hold-out-after`) in event-time order."""
-    from feature_repo.paths import raw_dir
+    from feature_repo.core.paths import raw_dir
     from feature_repo.push.replay import HELD_OUT_NAME, held_out_orders
     from feature_repo.push.replay import replay as run_replay
     from feature_repo.push.service import OrderPusher
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     path = orders or raw_dir() / HELD_OUT_NAME
     if not path.exists():

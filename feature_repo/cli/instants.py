@@ -14,8 +14,8 @@ def instant(text: str) -> datetime:
     """
     if text == "now":
         return datetime.now(UTC)
-    from feature_repo.horizon import data_horizon
-    from feature_repo.timestamps import utc
+    from feature_repo.core.timestamps import utc
+    from feature_repo.repository.horizon import data_horizon
 
     if text == "horizon":
         return data_horizon().to_pydatetime()

@@ -29,7 +29,7 @@ def train(
     import pandas as pd
 
     from feature_repo.model.registry import tracking_uri
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
     from feature_repo.training.churn import train_churn_model
 
     trained = train_churn_model(open_store(), eval_months, register_as)
@@ -92,7 +92,7 @@ def monitor(
     from feature_repo.cli.instants import instant
     from feature_repo.monitoring.drift import Thresholds
     from feature_repo.monitoring.monitor import monitor as run_monitor
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     end = instant(until)
     start = instant(since) if since else end - timedelta(days=7)

@@ -14,9 +14,9 @@ app = typer.Typer()
 @app.command("backfill-online")
 def backfill_online() -> None:
     """Load the online store once, as of the data horizon, for views never materialized (then use materialize-incremental)."""
-    from feature_repo.horizon import data_horizon
-    from feature_repo.online_backfill import backfill_online as backfill
-    from feature_repo.store import open_store
+    from feature_repo.operations.online_backfill import backfill_online as backfill
+    from feature_repo.repository.horizon import data_horizon
+    from feature_repo.repository.store import open_store
 
     if not backfill(open_store(), data_horizon().to_pydatetime()):
         console.print("online store already loaded: nothing to backfill")
@@ -31,9 +31,9 @@ def show_online(
     ] = 35.0,
 ) -> None:
     """Print one online lookup through a feature service, at the data horizon."""
-    from feature_repo.demo_lookups import online_lookup
-    from feature_repo.horizon import data_horizon
-    from feature_repo.store import open_store
+    from feature_repo.operations.demo_lookups import online_lookup
+    from feature_repo.repository.horizon import data_horizon
+    from feature_repo.repository.store import open_store
 
     store = open_store()
     frame = online_lookup(store, user_id, service, data_horizon().to_pydatetime(), cart_amount)

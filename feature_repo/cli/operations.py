@@ -24,8 +24,8 @@ def skew_check(
     """Compare online values with point-in-time offline values; exit 1 on any mismatch."""
     import pandas as pd
 
-    from feature_repo.consistency import compare_service
-    from feature_repo.store import open_store
+    from feature_repo.operations.consistency import compare_service
+    from feature_repo.repository.store import open_store
 
     store = open_store()
     report = compare_service(store, service, sample, seed, instant(as_of) if as_of else None)
@@ -66,8 +66,8 @@ def status(
 
     import pandas as pd
 
-    from feature_repo.status import storage_locations, view_statuses
-    from feature_repo.store import open_store
+    from feature_repo.operations.status import storage_locations, view_statuses
+    from feature_repo.repository.store import open_store
 
     reference = instant(as_of)  # one instant for the whole report
     store = open_store()

@@ -1,10 +1,11 @@
-"""How the command line prints: the consoles, and data frames as compact tables (pandas is imported
-when a frame is printed, not by ``--help``)."""
+"""How the command line prints: the consoles, data frames as compact tables (pandas is imported
+when a frame is printed, not by ``--help``), and the progress display of each command."""
 
 from __future__ import annotations
 
 import sys
 
+import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +14,15 @@ WIDTH_WHEN_PIPED = 160
 
 console = Console(width=None if sys.stdout.isatty() else WIDTH_WHEN_PIPED)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else WIDTH_WHEN_PIPED)
+
+
+def show_progress(ctx: typer.Context) -> None:
+    """Show the command's progress (a bar on a terminal, plain lines in a log, as
+    ``DELIVERY_FS_PROGRESS`` chooses) on standard error until the command ends."""
+    from feature_repo.core.progress import reporting
+    from feature_repo.core.progress_display import command_reporter
+
+    ctx.with_resource(reporting(command_reporter()))
 
 
 def print_plain(text: str) -> None:

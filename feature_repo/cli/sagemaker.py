@@ -38,9 +38,9 @@ ViewsOption = Annotated[
 
 def _context(config: Path | None, feature_store_yaml: Path | None):
     """The Feast store, the SageMaker settings and clients a mirror command works with."""
+    from feature_repo.repository.store import open_store, require_applied
     from feature_repo.sagemaker.aws import make_clients
     from feature_repo.sagemaker.config import load_settings
-    from feature_repo.store import open_store, require_applied
 
     settings = load_settings(config)
     store = require_applied(open_store(config_path=feature_store_yaml))
@@ -107,24 +107,29 @@ def ingest(
     end: Annotated[
         str | None, typer.Option(help="Rows up to this instant (default: the data horizon).")
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: Annotated[
+        bool, typer.Option(help="Show progress (a bar on a terminal, plain lines in a log).")
+    ] = True,
 ) -> None:
     """Send records from the Feast offline store to SageMaker with PutRecord."""
+    from contextlib import nullcontext
+
+    from feature_repo.core.progress import SILENT, reporting
     from feature_repo.sagemaker.mirror import ingest_views
 
     store, settings, clients = _context(config, feature_store_yaml)
-    results = ingest_views(
-        store,
-        settings,
-        clients,
-        horizon_unless(end),
-        view,
-        online,
-        history,
-        incremental,
-        resume,
-        progress,
-    )
+    with nullcontext() if progress else reporting(SILENT):
+        results = ingest_views(
+            store,
+            settings,
+            clients,
+            horizon_unless(end),
+            view,
+            online,
+            history,
+            incremental,
+            resume,
+        )
     for result in results:
         line = (
             f"{result.group} ({result.target}): {result.sent:,} of {result.selected:,} records sent"

@@ -19,9 +19,9 @@ def show_training_frame(
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 7,
 ) -> None:
     """Print a point-in-time-correct training frame for random (user, time) rows."""
-    from feature_repo.demo_lookups import demo_training_frame
-    from feature_repo.horizon import data_horizon
-    from feature_repo.store import open_store
+    from feature_repo.operations.demo_lookups import demo_training_frame
+    from feature_repo.repository.horizon import data_horizon
+    from feature_repo.repository.store import open_store
 
     frame = demo_training_frame(open_store(), service, data_horizon(), rows, seed)
     print_frame(f"training frame through {service}: one column per (user, time) row", frame)
@@ -52,9 +52,9 @@ def training_set(
     ] = None,
 ) -> None:
     """Build a reproducible training set with a manifest, or rebuild one from its manifest (exit 1 if it differs)."""
-    from feature_repo.paths import data_dir
-    from feature_repo.store import open_store
-    from feature_repo.training_sets import (
+    from feature_repo.core.paths import data_dir
+    from feature_repo.repository.store import open_store
+    from feature_repo.training.sets import (
         TrainingSetError,
         build_training_set,
         read_entity_rows,

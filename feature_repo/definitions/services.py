@@ -4,11 +4,11 @@ from feast import FeatureService
 from feast.feature_logging import LoggingConfig
 from feast.infra.offline_stores.file_source import FileLoggingDestination
 
+from feature_repo.core.paths import data_dir
 from feature_repo.definitions.on_demand import checkout_context, user_recency
 from feature_repo.definitions.tags import view_tags
 from feature_repo.definitions.transaction_features import transaction_features
 from feature_repo.definitions.user_features import user_order_stats, user_profile
-from feature_repo.paths import data_dir
 
 LOG_DATE_PARTITIONS = ["__log_date"]
 

@@ -1,20 +1,20 @@
 """Where the feature tables live: Parquet files written by `delivery-fs build-features`.
 
-One set of sources for every profile: the location comes from ``feature_repo.paths`` (a local
+One set of sources for every profile: the location comes from ``feature_repo.core.paths`` (a local
 absolute path, or ``s3://`` when ``DELIVERY_FS_DATA_DIR`` is an S3 prefix). Local paths are
 absolute because Feast's duckdb offline store resolves relative paths against the working directory.
-The kind of source follows the profile (``feature_repo.profiles.source_kind``): FileSources, or
+The kind of source follows the profile (``feature_repo.core.profiles.source_kind``): FileSources, or
 SparkSources over the same Parquet files for the ``spark`` profile. The tables themselves
-(name, description) are declared in ``feature_repo.tables``.
+(name, description) are declared in ``feature_repo.core.tables``.
 """
 
 from feast import Field, FileSource, PushSource, RequestSource
 from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
 from feast.types import Float64, UnixTimestamp
 
-from feature_repo.paths import feature_table_location, s3_endpoint_override
-from feature_repo.profiles import source_kind
-from feature_repo.tables import (
+from feature_repo.core.paths import feature_table_location, s3_endpoint_override
+from feature_repo.core.profiles import source_kind
+from feature_repo.core.tables import (
     TRANSACTION_FEATURES,
     USER_ORDER_LEDGER,
     USER_ORDER_STATS,

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import joblib
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.paths import data_dir
 from feature_repo.model.learner import ChurnLearner
-from feature_repo.paths import data_dir
 
 DEFAULT_MODEL = "churn_model"
 EXPERIMENT = "delivery-fs churn"

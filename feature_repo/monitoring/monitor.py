@@ -8,12 +8,12 @@ from pathlib import Path
 
 from feast import FeatureStore
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.paths import data_dir
 from feature_repo.model.registry import model_record
 from feature_repo.monitoring.drift import FeatureDrift, Thresholds, drift_of
 from feature_repo.monitoring.report import write_reports
 from feature_repo.monitoring.window import logged_window, offline_window, training_sample
-from feature_repo.paths import data_dir
 
 
 class MonitoringError(FeatureStoreError):

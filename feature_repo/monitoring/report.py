@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feature_repo.atomic_files import write_files_atomically
+from feature_repo.core.atomic_files import write_files_atomically
 from feature_repo.monitoring.drift import FeatureDrift
 
 WIDTH, HEIGHT, BINS = 360, 120, 20

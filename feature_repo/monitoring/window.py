@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 
 PRESENT = 1  # Feast's FieldStatus.PRESENT
 OFFLINE_ROWS = 2_000

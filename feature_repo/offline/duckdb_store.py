@@ -37,8 +37,12 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
-from feature_repo.feast_internals import duckdb_read_source, duckdb_write_source, prepared_backend
-from feature_repo.feature_refs import parse_feature_ref, versioned_view
+from feature_repo.core.feast_internals import (
+    duckdb_read_source,
+    duckdb_write_source,
+    prepared_backend,
+)
+from feature_repo.core.feature_refs import parse_feature_ref, versioned_view
 from feature_repo.offline.entity_frame import normalized_entity_frame
 from feature_repo.offline.feature_logs import write_feature_log
 from feature_repo.offline.latest_rows import in_little_endian_order, latest_rows

@@ -27,7 +27,7 @@ from __future__ import annotations
 import pandas as pd
 from feast.infra.offline_stores.offline_utils import DEFAULT_ENTITY_DF_EVENT_TIMESTAMP_COL
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 
 SHOWN_ROWS = 5
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from feature_repo.atomic_files import write_files_atomically
+from feature_repo.core.atomic_files import write_files_atomically
 
 
 def write_feature_log(

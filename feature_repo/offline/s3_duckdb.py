@@ -21,7 +21,7 @@ import ibis
 from feast.data_source import DataSource
 from pydantic import StrictStr
 
-from feature_repo.feast_internals import duckdb_read_source
+from feature_repo.core.feast_internals import duckdb_read_source
 from feature_repo.offline.duckdb_store import (
     DeliveryDuckDBOfflineStore,
     DeliveryDuckDBOfflineStoreConfig,

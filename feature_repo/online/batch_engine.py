@@ -12,7 +12,9 @@ while the previous batch is written: the same bytes, in
 Feast's layout, as the stock path writes. An online store without ``bulk_load`` gets each batch
 converted by Feast and written with its ``online_write_batch``. Anything else (on-demand, batch
 views with transformations or aggregations, views written offline, a full-history pull) runs
-through Feast's local engine unchanged.
+through Feast's local engine unchanged. Each streamed view reports its batches and rows on standard
+error (``feature_repo.core.progress_display.engine_reporter``: in ``feast materialize`` too, a bar on a
+terminal, plain lines in a log).
 
     batch_engine:
       type: feature_repo.online.batch_engine.StreamingComputeEngine
@@ -34,7 +36,8 @@ from feast.infra.compute_engines.utils import create_offline_store_retrieval_job
 from feast.infra.registry.base_registry import BaseRegistry
 from feast.value_type import ValueType
 
-from feature_repo.feast_internals import arrow_to_online_rows, column_info
+from feature_repo.core.feast_internals import arrow_to_online_rows, column_info
+from feature_repo.core.progress_display import engine_reporter
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.online.prefetch import prefetched
 
@@ -84,18 +87,24 @@ class StreamingComputeEngine(LocalComputeEngine):
         batches = self._latest_batches(registry, task, key_order)
         bulk_load = getattr(self.online_store, "bulk_load", None)
         can_bulk_load = getattr(self.online_store, "can_bulk_load", lambda _: True)
+        shown = engine_reporter().task(f"materialize {view.name}", None, "batches")
         if bulk_load is None or not can_bulk_load(config):
-            with closing(batches):
+            with closing(batches), shown as progress:
                 for batch in batches:
                     rows = arrow_to_online_rows(batch, view, join_keys)
                     self.online_store.online_write_batch(config, view, rows, None)
+                    progress.advance(rows=batch.num_rows)
             return
         version = config.entity_key_serialization_version
-        with closing(batches), bulk_load(config, view) as writer:
-            prepared = (writer.prepare(encode_rows(b, view, join_keys, version)) for b in batches)
+        with closing(batches), bulk_load(config, view) as writer, shown as progress:
+            prepared = (
+                (b.num_rows, writer.prepare(encode_rows(b, view, join_keys, version)))
+                for b in batches
+            )
             with closing(prefetched(prepared)) as requests:
-                for request in requests:
+                for rows, request in requests:
                     writer.write(request)
+                    progress.advance(rows=rows)
 
     def _latest_batches(
         self, registry: BaseRegistry, task: MaterializationTask, key_order: bool

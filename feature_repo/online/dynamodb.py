@@ -29,7 +29,7 @@ try:  # the aws extra
         DynamoDBOnlineStoreConfig,
     )
 
-    from feature_repo.feast_internals import latest_row_per_entity, write_dynamodb_items
+    from feature_repo.core.feast_internals import latest_row_per_entity, write_dynamodb_items
 
     class BulkDynamoDBOnlineStoreConfig(DynamoDBOnlineStoreConfig):
         """Feast's DynamoDB settings (``region``, ``endpoint_url``, ...), selected by this module's class."""

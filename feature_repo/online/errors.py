@@ -7,7 +7,7 @@ picks the backend of a store.
 
 from __future__ import annotations
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 
 RERUN_HINT = "The command is safe to rerun once it is reachable."
 

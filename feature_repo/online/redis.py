@@ -37,7 +37,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from feature_repo.feast_internals import redis_client, redis_hash_field
+from feature_repo.core.feast_internals import redis_client, redis_hash_field
 from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
 from feature_repo.online.redis_script_writer import ScriptedHashWriter
@@ -72,6 +72,8 @@ class BulkRedisOnlineStoreConfig(RedisOnlineStoreConfig):
 
 class BulkRedisOnlineStore(RedisOnlineStore):
     """Feast's Redis online store whose batch write runs in pipelines of many entities."""
+
+    small_bulk_loads = True  # ``bulk_load`` opens nothing: a push of a few rows writes through it
 
     def online_write_batch(
         self,

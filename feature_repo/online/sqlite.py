@@ -30,7 +30,7 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.utils import to_naive_utc
 
-from feature_repo.feast_internals import sqlite_connection
+from feature_repo.core.feast_internals import sqlite_connection
 from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreUnavailableError
 

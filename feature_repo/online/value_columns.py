@@ -3,7 +3,9 @@
 Feast's materialization builds one ``ValueProto`` per value (``python_values_to_proto_values``) and
 serializes it in the online store. For the scalar types of this repository the protobuf wire
 format is short enough to write with numpy: a tag byte, then a varint (int64, bool, Unix
-timestamp), 8 little-endian bytes (double) or a varint length and UTF-8 (string). The bytes are
+timestamp), 8 little-endian bytes (double) or a varint length and UTF-8 (string); a list of
+int64 or strings is a length-delimited ``Int64List``/``StringList`` holding packed varints or
+length-prefixed strings. The bytes are
 Feast's, value for value, including its null rules, which this module copies:
 
 - a null, and a NaN in a numeric column, is an empty ``ValueProto`` (``b""``);
@@ -32,7 +34,10 @@ _FIELDS = {  # Value.proto: (field number, wire type)
     ValueType.DOUBLE: (5, _FIXED64),
     ValueType.BOOL: (7, _VARINT),
     ValueType.UNIX_TIMESTAMP: (8, _VARINT),
+    ValueType.STRING_LIST: (12, _LENGTH),
+    ValueType.INT64_LIST: (14, _LENGTH),
 }
+_LIST_ITEMS = 0x0A  # Int64List / StringList: field 1 (``val``), length-delimited
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ def _tag(value_type: ValueType) -> int:
 
 def _fast_path(column: pa.Array, value_type: ValueType) -> EncodedColumn | None:
     kind = column.type
+    if value_type in (ValueType.INT64_LIST, ValueType.STRING_LIST):
+        return _lists(column, value_type)
     if value_type == ValueType.STRING and (
         pa.types.is_string(kind) or pa.types.is_large_string(kind)
     ):
@@ -134,6 +141,44 @@ def _strings(column: pa.Array) -> EncodedColumn:
     texts = column.to_pylist()
     payloads = column.cast(pa.large_binary()).fill_null(b"").to_pylist()
     return EncodedColumn([p + s for p, s in zip(prefixes, payloads, strict=True)], texts)
+
+
+def _lists(column: pa.Array, value_type: ValueType) -> EncodedColumn | None:
+    """Lists without nulls (a null list or item takes Feast's path): each row's items encoded
+    (packed varints, or tag + length + UTF-8 per string), wrapped in the list message and the
+    ``ValueProto`` field."""
+    item = pa.int64() if value_type == ValueType.INT64_LIST else pa.string()
+    if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
+        return None
+    if column.type.value_type != item or column.null_count or column.values.null_count:
+        return None
+    column = column.cast(pa.large_list(item))  # the offsets as int64, values sliced to the rows
+    offsets = column.offsets.to_numpy(zero_copy_only=False)
+    items = column.flatten()
+    if value_type == ValueType.INT64_LIST:
+        body, length = _varint_matrix(items.to_numpy(zero_copy_only=False))
+        item_bytes = np.ascontiguousarray(body[np.arange(10) < length[:, None]])
+    else:
+        sizes = pc.binary_length(items).to_numpy(zero_copy_only=False).astype(np.int64)
+        heads = _varints(_LIST_ITEMS, sizes, np.ones(len(sizes), bool))
+        payloads = items.cast(pa.large_binary()).to_pylist()
+        joined = b"".join(b"".join(pair) for pair in zip(heads, payloads, strict=True))
+        item_bytes = np.frombuffer(joined, np.uint8)
+        length = sizes + np.array([len(h) for h in heads], np.int64)
+    ends = np.concatenate([[0], np.cumsum(length)]).astype(np.int64)[offsets - offsets[0]]
+    payload = ends[1:] - ends[:-1]
+    array = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(payload), [None, pa.py_buffer(ends), pa.py_buffer(item_bytes)]
+    )
+    rows = array.to_pylist()
+    if value_type == ValueType.INT64_LIST:  # one packed field, left out when empty
+        packed = _varints(_LIST_ITEMS, payload, payload > 0)
+        rows = [head + row for head, row in zip(packed, rows, strict=True)]
+        payload = payload + np.array([len(head) for head in packed], np.int64)
+    outer = _varints(_tag(value_type), payload, np.ones(len(payload), bool))
+    return EncodedColumn(
+        [head + row for head, row in zip(outer, rows, strict=True)], [None] * len(rows)
+    )
 
 
 def _binary(rows: np.ndarray, lengths: np.ndarray) -> list[bytes]:

@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feature_repo.pipeline.atomic_files import read_json, write_json
+from feature_repo.core import progress
+from feature_repo.core.atomic_files import read_json, write_json
+from feature_repo.core.disk_space import out_of_space_named
+from feature_repo.core.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 from feature_repo.pipeline.builders import build_tables
 from feature_repo.pipeline.fingerprints import code_fingerprint, file_fingerprint
 from feature_repo.pipeline.ledger_table import write_ledger_table
@@ -23,13 +26,12 @@ from feature_repo.pipeline.parts import USERS_PER_PART, StagedTransactions, Tabl
 from feature_repo.pipeline.raw_data import read_users, scan_transactions
 from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 from feature_repo.quality.gate import QualityTally, enforce_report
-from feature_repo.tables import FEATURE_TABLES, USER_ORDER_LEDGER
 
 MANIFEST_NAME = "_manifest.json"
 SERVING_ROWS = "serving_rows"  # the manifest's rows of the tables only the online path reads
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CODE = [PACKAGE_DIR / name for name in ("transforms", "pipeline", "spark", "quality")]
-CODE_FILES = [PACKAGE_DIR / "tables.py", PACKAGE_DIR / "raw_format.py"]
+CODE_FILES = [PACKAGE_DIR / "core" / "tables.py", PACKAGE_DIR / "core" / "raw_format.py"]
 ENGINES = ("duckdb", "spark")  # spark: feature_repo.spark.build.build_feature_files_on_spark
 # (users file, transactions file, staging directory) -> (horizon, rows per table), tables in staging
 TableBuilder = Callable[[Path, Path, Path], tuple[pd.Timestamp, dict[str, int]]]
@@ -101,7 +103,8 @@ def build_feature_files(
             skipped=True,
             serving_rows=previous[SERVING_ROWS],
         )
-    with build_lock(directory):
+    kept = "The previous feature tables are unchanged"
+    with build_lock(directory), out_of_space_named(directory, "build-features", kept):
         remove_leftovers(directory)
         with staging_directory(directory) as staging:
             if build_into is None:
@@ -130,25 +133,31 @@ def _build_in_parts(
     staged = StagedTransactions(staging / "transactions", parts)
     latest = [users["registration_date"].max()]
 
-    def stage(chunk: pd.DataFrame) -> None:
-        latest.append(chunk["transaction_date"].max())
-        staged.add(chunk)
+    with progress.task("build-features: checking transactions", unit="chunks") as reading:
 
-    try:
-        scan_transactions(transactions_path, users, stage)
-    finally:
-        staged.close()
+        def stage(chunk: pd.DataFrame) -> None:
+            latest.append(chunk["transaction_date"].max())
+            staged.add(chunk)
+            reading.advance(rows=len(chunk))
+
+        try:
+            scan_transactions(transactions_path, users, stage)
+        finally:
+            staged.close()
     horizon = horizon_after(max(latest))
     tally = QualityTally(as_of=horizon)
     files = TableFiles(staging)
     names = {table.name: table.file_name for table in FEATURE_TABLES}
     try:
-        for part in range(parts.count):
-            built = build_tables(parts.users_of(part), staged.of(part), horizon)
-            # parts are ranges of users: sorted parts make a sorted file
-            tables = {t.name: sorted_by(built[t.name], t.order) for t in FEATURE_TABLES}
-            tally.add(tables)
-            files.write(tables, names)
+        with progress.task("build-features", total=parts.count, unit="parts") as task:
+            for part in range(parts.count):
+                transactions = staged.of(part)
+                built = build_tables(parts.users_of(part), transactions, horizon)
+                # parts are ranges of users: sorted parts make a sorted file
+                tables = {t.name: sorted_by(built[t.name], t.order) for t in FEATURE_TABLES}
+                tally.add(tables)
+                files.write(tables, names)
+                task.advance(rows=len(transactions))  # rows: the part's transactions
     finally:
         files.close()
     enforce_report(tally.report(), GATE_STEP)

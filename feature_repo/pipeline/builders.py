@@ -6,7 +6,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from feature_repo.tables import FEATURE_TABLES, TRANSACTION_FEATURES, USER_ORDER_STATS, USER_PROFILE
+from feature_repo.core.tables import (
+    FEATURE_TABLES,
+    TRANSACTION_FEATURES,
+    USER_ORDER_STATS,
+    USER_PROFILE,
+)
 from feature_repo.transforms.order_stats import user_order_stats_table
 from feature_repo.transforms.transaction_features import transaction_features_table
 from feature_repo.transforms.user_profile import user_profile_table

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 
 SECONDS_PER_DAY = 86_400
 SPLIT_ORDER_SHARE = 0.004  # orders placed in the same second as the user's previous one
@@ -182,6 +182,17 @@ def generate_transactions(
 USERS_PER_PART = 50_000  # generated in parts of this many users, so memory is bounded by a part
 
 
+def _user_count(scale: float) -> int:
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    return max(1, round(tf.TUTORIAL_USER_COUNT * scale))
+
+
+def part_count(scale: float) -> int:
+    """How many parts ``generate_parts`` yields at ``scale``."""
+    return math.ceil(_user_count(scale) / USERS_PER_PART)
+
+
 def generate_parts(seed: int = 42, scale: float = 1.0) -> Iterator[RawTables]:
     """Users and their transactions, part by part (ranges of users), at ``scale`` times the
     tutorial's size, deterministic for ``seed``.
@@ -190,11 +201,9 @@ def generate_parts(seed: int = 42, scale: float = 1.0) -> Iterator[RawTables]:
     it each part draws from its own random stream, gets its share of the transactions, and
     numbers them after those of the parts before (ids follow time within a part).
     """
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
-    user_count = max(1, round(tf.TUTORIAL_USER_COUNT * scale))
+    user_count = _user_count(scale)
     transaction_count = round(tf.TUTORIAL_TRANSACTION_COUNT * scale)
-    parts = math.ceil(user_count / USERS_PER_PART)
+    parts = part_count(scale)
     streams = (
         [np.random.default_rng(seed)]
         if parts == 1

@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from feature_repo.core import progress
+from feature_repo.core.tables import TRANSACTION_FEATURES, USER_ORDER_LEDGER, USER_PROFILE
 from feature_repo.pipeline.parts import ROW_GROUP_ROWS, USERS_PER_PART
-from feature_repo.tables import TRANSACTION_FEATURES, USER_ORDER_LEDGER, USER_PROFILE
 from feature_repo.transforms.ledger_windows import ledger_columns, ledgers_of
 
 ORDER_COLUMNS = {
@@ -83,12 +84,17 @@ def write_ledger_table(directory: Path, users_per_part: int = USERS_PER_PART) ->
     user_ids = pq.read_table(directory / USER_PROFILE.file_name, columns=["user_id"])["user_id"]
     distinct = np.unique(user_ids.to_numpy())  # sorted: one id per user, a few MB at x100
     rows = 0
-    with pq.ParquetWriter(directory / USER_ORDER_LEDGER.file_name, LEDGER_SCHEMA) as writer:
-        for start in range(0, len(distinct), users_per_part):
+    starts = range(0, len(distinct), users_per_part)
+    with (
+        pq.ParquetWriter(directory / USER_ORDER_LEDGER.file_name, LEDGER_SCHEMA) as writer,
+        progress.task("build-features: ledger", total=len(starts), unit="parts") as task,
+    ):
+        for start in starts:
             ids = distinct[start : start + users_per_part]
             table = ledger_arrow(_ledger_of_range(directory, int(ids[0]), int(ids[-1])))
             writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             rows += table.num_rows
+            task.advance(rows=table.num_rows)
     return rows
 
 

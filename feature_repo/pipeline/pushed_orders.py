@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from feature_repo.atomic_files import read_json, write_files_atomically, write_json
+from feature_repo.core.atomic_files import read_json, write_files_atomically, write_json
 from feature_repo.pipeline.fingerprints import file_fingerprint
 
 PUSHED_DIR = "pushed_transactions"

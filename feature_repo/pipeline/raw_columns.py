@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
+from feature_repo.core.timestamps import utc_series
 from feature_repo.pipeline.errors import MAX_ROWS_SHOWN, OffendingRow, RawDataError
-from feature_repo.timestamps import utc_series
 
 AWARE_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 

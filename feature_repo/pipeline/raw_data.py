@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 from feature_repo.pipeline.errors import MAX_ROWS_SHOWN, OffendingRow, RawDataError
 from feature_repo.pipeline.raw_columns import (
     CONVERTERS,

@@ -10,10 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feature_repo import raw_format as tf
-from feature_repo.pipeline.atomic_files import read_json, write_json
+from feature_repo.core import progress
+from feature_repo.core import raw_format as tf
+from feature_repo.core.atomic_files import read_json, write_json
+from feature_repo.core.disk_space import out_of_space_named
 from feature_repo.pipeline.fingerprints import code_fingerprint
-from feature_repo.pipeline.generate import generate_parts
+from feature_repo.pipeline.generate import RawTables, generate_parts, part_count
 from feature_repo.pipeline.pushed_orders import pushed_dir
 from feature_repo.pipeline.staging import build_lock, publish, remove_leftovers, staging_directory
 
@@ -67,27 +69,40 @@ def _write_parts(
     counts = {tf.USERS: 0, tf.TRANSACTIONS: 0, HELD_OUT_NAME: 0}
     writers: dict[str, pq.ParquetWriter] = {}
     try:
-        for part in generate_parts(seed=seed, scale=scale):
-            kept, held = _held_out(part.transactions, hold_out_after)
-            if len(held):
-                table = _typed_for_parquet(tf.TRANSACTIONS, held)
-                if HELD_OUT_NAME not in writers:
-                    writers[HELD_OUT_NAME] = pq.ParquetWriter(staging / HELD_OUT_NAME, table.schema)
-                writers[HELD_OUT_NAME].write_table(table.cast(writers[HELD_OUT_NAME].schema))
-                counts[HELD_OUT_NAME] += len(held)
-            frames = {tf.USERS: _registered_by(part.users, hold_out_after), tf.TRANSACTIONS: kept}
-            for name, frame in frames.items():
-                with (staging / f"{name}.csv").open("a", newline="") as handle:
-                    frame.to_csv(handle, index=False, header=counts[name] == 0)
-                table = _typed_for_parquet(name, frame)
-                if name not in writers:
-                    writers[name] = pq.ParquetWriter(staging / f"{name}.parquet", table.schema)
-                writers[name].write_table(table.cast(writers[name].schema))
-                counts[name] += len(frame)
+        with progress.task("generate-data", total=part_count(scale), unit="parts") as task:
+            for part in generate_parts(seed=seed, scale=scale):
+                _write_part(staging, part, hold_out_after, counts, writers)
+                task.advance(rows=len(part.users) + len(part.transactions))
     finally:
         for writer in writers.values():
             writer.close()
     return counts
+
+
+def _write_part(
+    staging: Path,
+    part: RawTables,
+    hold_out_after: pd.Timestamp | None,
+    counts: dict[str, int],
+    writers: dict[str, pq.ParquetWriter],
+) -> None:
+    """Append one part's users and transactions (and held-out orders) to the files, counting rows."""
+    kept, held = _held_out(part.transactions, hold_out_after)
+    if len(held):
+        table = _typed_for_parquet(tf.TRANSACTIONS, held)
+        if HELD_OUT_NAME not in writers:
+            writers[HELD_OUT_NAME] = pq.ParquetWriter(staging / HELD_OUT_NAME, table.schema)
+        writers[HELD_OUT_NAME].write_table(table.cast(writers[HELD_OUT_NAME].schema))
+        counts[HELD_OUT_NAME] += len(held)
+    frames = {tf.USERS: _registered_by(part.users, hold_out_after), tf.TRANSACTIONS: kept}
+    for name, frame in frames.items():
+        with (staging / f"{name}.csv").open("a", newline="") as handle:
+            frame.to_csv(handle, index=False, header=counts[name] == 0)
+        table = _typed_for_parquet(name, frame)
+        if name not in writers:
+            writers[name] = pq.ParquetWriter(staging / f"{name}.parquet", table.schema)
+        writers[name].write_table(table.cast(writers[name].schema))
+        counts[name] += len(frame)
 
 
 def generate_raw_files(
@@ -119,7 +134,8 @@ def generate_raw_files(
     ):
         return GenerateResult(directory, previous["users"], previous["transactions"], skipped=True)
 
-    with build_lock(directory):
+    kept = "The previous raw files are unchanged"
+    with build_lock(directory), out_of_space_named(directory, "generate-data", kept):
         remove_leftovers(directory)
         with staging_directory(directory) as staging:
             counts = _write_parts(staging, seed, scale, hold_out_after)

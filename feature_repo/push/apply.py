@@ -39,9 +39,10 @@ class UserChange:
     after: OrderLedger
     applied: list[PushedOrder] = field(default_factory=list)
 
-    def order_stats(self) -> dict:
-        """The ``user_order_stats`` values at the latest applied order."""
-        return order_stats_at(self.after, self.after.last_order_at_us)
+    def order_stats(self, columns: dict | None = None) -> dict:
+        """The ``user_order_stats`` values at the latest applied order (``columns``: the ledger
+        after it as ``ledger_columns`` gives them, when already at hand)."""
+        return order_stats_at(columns or self.after, self.after.last_order_at_us)
 
 
 @dataclass

@@ -2,6 +2,11 @@
 store class's ``online_read`` and ``online_write_batch`` (the project's bulk SQLite/Redis classes,
 or Feast's own): exactly what a materialization of the same rows writes, so stock Feast and the
 lean reader read them unchanged.
+
+A store whose ``bulk_load`` is cheap to open (``small_bulk_loads``: the project's Redis class)
+is written as the batch engine writes it: the rows as Arrow columns, encoded a column at a time
+(``encoded_rows``, ``value_columns``) and sent in a few scripted calls (``redis_script_writer``),
+instead of a ``ValueProto`` per value and two pipelined commands per row.
 """
 
 from __future__ import annotations
@@ -10,16 +15,35 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from feast import FeatureStore
+import pyarrow as pa
+from feast import FeatureStore, FeatureView
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
+from feast.value_type import ValueType
 
+from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.push.values import converter, python_of
+
+ENCODED_ROWS = 64  # fewer rows cost less one value at a time than a column at a time
+ARROW_TYPES = {
+    ValueType.INT64: pa.int64(),
+    ValueType.DOUBLE: pa.float64(),
+    ValueType.STRING: pa.string(),
+    ValueType.BOOL: pa.bool_(),
+    ValueType.UNIX_TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    ValueType.INT64_LIST: pa.list_(pa.int64()),
+    ValueType.STRING_LIST: pa.list_(pa.string()),
+}
+
+
+def view_of(store: FeatureStore, view: str | FeatureView) -> FeatureView:
+    """The view itself (a push fetches each view once: the registry rebuilds it on every call)."""
+    return store.get_feature_view(view) if isinstance(view, str) else view
 
 
 def write_view_rows(
     store: FeatureStore,
-    view_name: str,
+    view_name: str | FeatureView,
     keys: Sequence[Mapping[str, Any]],
     rows: Sequence[Mapping[str, Any]],
     event_times: Sequence[datetime],
@@ -27,7 +51,66 @@ def write_view_rows(
     """Write one row per entity key (``{join_key: value}``) of ``view_name``, at ``event_times``."""
     if not rows:
         return
-    view = store.get_feature_view(view_name)
+    view = view_of(store, view_name)
+    features = [f.name for f in view.features]
+    write_view_columns(
+        store, view,
+        {name: [key[name] for key in keys] for name in keys[0]},
+        {name: [row.get(name) for row in rows] for name in features}, event_times,
+    )  # fmt: skip
+
+
+def write_view_columns(
+    store: FeatureStore,
+    view_name: str | FeatureView,
+    keys: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Sequence[Any]],
+    event_times: Sequence[datetime],
+) -> None:
+    """Write the rows of ``view_name`` given as columns: ``keys`` (join key: values), ``columns``
+    (feature: values; a missing feature is unset), one event time per row."""
+    if not len(event_times):
+        return
+    view = view_of(store, view_name)
+    online = store.provider.online_store
+    if getattr(online, "small_bulk_loads", False) and len(event_times) >= ENCODED_ROWS:
+        _write_encoded(store, view, keys, columns, event_times)
+        return
+    columns, keys = _lists(columns), _lists(keys)
+    rows = [{name: values[i] for name, values in columns.items()} for i in range(len(event_times))]
+    key_rows = [{name: values[i] for name, values in keys.items()} for i in range(len(rows))]
+    _write_protos(store, view, key_rows, rows, list(event_times))
+
+
+def _lists(columns: Mapping[str, Sequence[Any]]) -> dict[str, list]:
+    """Columns as lists of Python values (a pandas or numpy column through its ``tolist``)."""
+    return {
+        name: values.tolist() if hasattr(values, "tolist") else list(values)
+        for name, values in columns.items()
+    }
+
+
+def _write_encoded(store, view: FeatureView, keys, columns, event_times) -> None:
+    arrays = {name: pa.array(values, from_pandas=True) for name, values in keys.items()}
+    for feature in view.features:
+        values = columns.get(feature.name)
+        kind = ARROW_TYPES[feature.dtype.to_value_type()]
+        arrays[feature.name] = (
+            pa.nulls(len(event_times), kind)
+            if values is None
+            else pa.array(values, kind, from_pandas=True)
+        )
+    arrays[view.batch_source.timestamp_field] = pa.array(
+        event_times, pa.timestamp("us", tz="UTC"), from_pandas=True
+    )
+    batch = pa.RecordBatch.from_pydict(arrays)
+    join_keys = {e.name: e.dtype.to_value_type() for e in view.entity_columns}
+    rows = encode_rows(batch, view, join_keys, store.config.entity_key_serialization_version)
+    with store.provider.online_store.bulk_load(store.config, view) as writer:
+        writer.write(writer.prepare(rows))
+
+
+def _write_protos(store, view: FeatureView, keys, rows, event_times) -> None:
     columns = {}
     for feature in view.features:
         convert = converter(feature.dtype.to_value_type())
@@ -40,10 +123,10 @@ def write_view_rows(
 
 
 def read_view_rows(
-    store: FeatureStore, view_name: str, keys: Sequence[Mapping[str, Any]]
+    store: FeatureStore, view_name: str | FeatureView, keys: Sequence[Mapping[str, Any]]
 ) -> list[tuple[datetime | None, dict[str, Any] | None]]:
     """Per entity key: ``(event_time, {feature: Python value})``, or ``(None, None)`` without a row."""
-    view = store.get_feature_view(view_name)
+    view = view_of(store, view_name)
     rows = store.provider.online_store.online_read(
         store.config, view, [_entity_key(key) for key in keys], [f.name for f in view.features]
     )

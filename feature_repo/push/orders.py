@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 from feature_repo.push.results import OrderResult, OrderStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=5)

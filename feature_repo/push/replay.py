@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from feature_repo import raw_format as tf
+from feature_repo.core import progress
+from feature_repo.core import raw_format as tf
 from feature_repo.push.results import OrderResult
 from feature_repo.push.service import OrderPusher
 
@@ -70,16 +71,20 @@ def replay(
     """Push ``orders`` in event-time order; ``on_push`` sees each batch and its results."""
     summary = ReplaySummary()
     began = clock()
-    for batch in _batches(orders, speed):
-        if speed > 0:
-            due = (batch["transaction_date"].iloc[0] - pd.Timestamp(start)).total_seconds() / speed
-            wait = due - (clock() - began)
-            if wait > 0:
-                sleep(wait)
-        results = pusher.push(_records(batch), "replay")
-        summary.pushes += 1
-        summary.counts.update(str(r.status) for r in results)
-        summary.failures += [r for r in results if r.status == "failed"]
-        if on_push:
-            on_push(batch, results)
+    with progress.task("replay", total=len(orders), unit="orders") as task:
+        for batch in _batches(orders, speed):
+            if speed > 0:
+                due = (
+                    batch["transaction_date"].iloc[0] - pd.Timestamp(start)
+                ).total_seconds() / speed
+                wait = due - (clock() - began)
+                if wait > 0:
+                    sleep(wait)
+            results = pusher.push(_records(batch), "replay")
+            summary.pushes += 1
+            summary.counts.update(str(r.status) for r in results)
+            summary.failures += [r for r in results if r.status == "failed"]
+            if on_push:
+                on_push(batch, results)
+            task.advance(len(batch))
     return summary

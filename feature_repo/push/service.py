@@ -11,21 +11,30 @@ again applies each once (an id in the ledger is a duplicate; the offline copy co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from feast import FeatureStore
+from feast import FeatureStore, FeatureView
 
+from feature_repo.core import progress
+from feature_repo.core.disk_space import DiskFullError
+from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
-from feature_repo.paths import raw_dir
 from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
 from feature_repo.push.offline_append import append_pushed
-from feature_repo.push.online_writes import read_view_rows, write_view_rows
+from feature_repo.push.online_writes import (
+    read_view_rows,
+    view_of,
+    write_view_columns,
+    write_view_rows,
+)
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
+from feature_repo.storage.s3 import S3StorageError
 from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
 
 LEDGER_VIEW = "user_order_ledger"
@@ -40,27 +49,48 @@ class OrderPusher:
     def __init__(self, store: FeatureStore, raw: Path | None = None) -> None:
         self.store = store
         self.raw = raw or raw_dir()
+        self._views_read: tuple[float, dict[str, FeatureView]] | None = None
+
+    def _views(self) -> dict[str, FeatureView]:
+        """The written views, fetched again once the registry's cache would be (its
+        ``cache_ttl_seconds``; every part when 0): Feast rebuilds a view on each fetch."""
+        ttl = self.store.config.registry.cache_ttl_seconds or 0
+        now = time.monotonic()
+        if self._views_read is None or now - self._views_read[0] >= ttl:
+            views = {name: view_of(self.store, name) for name in WRITTEN_VIEWS}
+            self._views_read = (now, views)
+        return self._views_read[1]
 
     def push(
-        self, records: Iterable[Mapping[str, Any] | str], kind: str, now: datetime | None = None
+        self,
+        records: Iterable[Mapping[str, Any] | str],
+        kind: str,
+        now: datetime | None = None,
+        report: bool = False,
     ) -> list[OrderResult]:
-        """One result per record, in order; the online store's failure marks a part ``failed``."""
+        """One result per record, in order; the online store's failure, or no space or no S3 for
+        the offline copy, marks a part ``failed`` (nothing of it applied: push it again). With
+        ``report`` (a file of orders), the parts pushed are reported as ``push-orders`` progress."""
         now = now or datetime.now(UTC)
         good, results = checked_orders(records, kind, now)
-        for part in _parts(good):
-            try:
-                results += self._push_part(part)
-            except OnlineStoreError as error:
-                results += [
-                    OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
-                    for o in part
-                ]  # fmt: skip
+        reporter = progress.reporter() if report else progress.SILENT
+        with reporter.task("push-orders", len(good), "orders") as task:
+            for part in _parts(good):
+                try:
+                    results += self._push_part(part)
+                except (OnlineStoreError, DiskFullError, S3StorageError) as error:
+                    results += [
+                        OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
+                        for o in part
+                    ]  # fmt: skip
+                task.advance(len(part))
         return sorted(results, key=lambda r: r.index)
 
     def _push_part(self, orders: list[PushedOrder]) -> list[OrderResult]:
         users = list(dict.fromkeys(o.user_id for o in orders))
+        views = self._views()
         with online_store_errors(self.store, RETRY_HINT):
-            found = read_view_rows(self.store, LEDGER_VIEW, [{"user_id": u} for u in users])
+            found = read_view_rows(self.store, views[LEDGER_VIEW], [{"user_id": u} for u in users])
         ledgers, stored_times = {}, {}
         for user_id, (event_time, values) in zip(users, found, strict=True):
             ledgers[user_id] = None if values is None else ledger_from_columns(values)
@@ -69,26 +99,28 @@ class OrderPusher:
         kept = {r.index for r in batch.results if r.status is not OrderStatus.REJECTED}
         append_pushed(self.raw, [o for o in orders if o.index in kept])
         with online_store_errors(self.store, RETRY_HINT):
-            self._write(batch, stored_times)
+            self._write(batch, stored_times, views)
         return batch.results
 
-    def _write(self, batch: AppliedBatch, stored_times: dict[int, datetime | None]) -> None:
+    def _write(
+        self, batch: AppliedBatch, stored_times: dict[int, datetime | None], views: dict
+    ) -> None:
         if not batch.changes:
             return
         keys = [{"user_id": c.user_id} for c in batch.changes]
         times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
         orders = transaction_rows(batch.changes)
-        write_view_rows(
-            self.store, "transaction_features",
-            [{"transaction_id": int(i)} for i in orders["transaction_id"]],
-            orders.to_dict("records"), [t.to_pydatetime() for t in orders["event_timestamp"]],
+        write_view_columns(
+            self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
+            {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
         )  # fmt: skip
-        write_view_rows(
-            self.store, "user_order_stats", keys, [_stats_row(c.order_stats()) for c in batch.changes], times
-        )  # fmt: skip
-        write_view_rows(
-            self.store, LEDGER_VIEW, keys, [ledger_columns(c.after) for c in batch.changes], times
-        )
+        ledgers = [ledger_columns(c.after) for c in batch.changes]
+        stats = [
+            _stats_row(c.order_stats(ledger))
+            for c, ledger in zip(batch.changes, ledgers, strict=True)
+        ]
+        write_view_rows(self.store, views["user_order_stats"], keys, stats, times)
+        write_view_rows(self.store, views[LEDGER_VIEW], keys, ledgers, times)
 
 
 def _stats_row(values: dict) -> dict:

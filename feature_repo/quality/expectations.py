@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from feature_repo import raw_format as tf
-from feature_repo.tables import (
+from feature_repo.core import raw_format as tf
+from feature_repo.core.tables import (
     FEATURE_TABLES,
     TRANSACTION_FEATURES,
     USER_ORDER_STATS,

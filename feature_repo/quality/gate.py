@@ -10,9 +10,9 @@ import pandas as pd
 import pandera.errors
 import pyarrow.parquet as pq
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.tables import FEATURE_TABLES
 from feature_repo.quality.expectations import MAX_FAILURE_CASES, MAX_STALENESS, SCHEMAS
-from feature_repo.tables import FEATURE_TABLES
 
 EXAMPLES_SHOWN = 3
 

@@ -13,7 +13,7 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 
 CREDENTIAL_ERROR_CODES = frozenset(
     {

@@ -1,5 +1,5 @@
 """Sending Feast's rows to a feature group with PutRecord: bounded concurrency, botocore's retries,
-a progress bar, a failure report, and an incremental mode that sends only what is newer than last time.
+progress (``feature_repo.core.progress``: records sent per group and target), a failure report, and an incremental mode that sends only what is newer than last time.
 
 Online target: the latest row per entity (as Feast materializes it). Offline target: the full history.
 """
@@ -11,8 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
+from feature_repo.core import progress
 from feature_repo.sagemaker.aws import SageMakerClients
 from feature_repo.sagemaker.config import SageMakerSettings
 from feature_repo.sagemaker.errors import AwsCallError, translated_errors
@@ -72,7 +71,6 @@ def send_records(
     records: Iterable[Record],
     target: str,
     settings: SageMakerSettings,
-    progress: bool,
 ) -> tuple[int, list[FailedRecord]]:
     """PutRecord each record with at most ``max_workers`` calls in flight; (sent, failed).
     Throttling and 5xx answers are retried by botocore; what still fails is reported, and
@@ -84,13 +82,7 @@ def send_records(
     window = settings.max_workers * 2
     with (
         ThreadPoolExecutor(max_workers=settings.max_workers) as pool,
-        tqdm(
-            total=len(records),
-            desc=f"{group} ({target})",
-            unit="rec",
-            disable=not progress,
-            leave=False,
-        ) as bar,
+        progress.task(f"sagemaker ingest {group} ({target})", len(records), "records") as task,
     ):
 
         def collect(done: set[Future]) -> None:
@@ -102,7 +94,7 @@ def send_records(
                     sent += 1
                 except AwsCallError as error:
                     failed.append(FailedRecord(record.identifier, record.event_time, str(error)))
-                bar.update(1)
+                task.advance()
 
         try:
             for record in records:
@@ -125,13 +117,12 @@ def ingest_group(
     settings: SageMakerSettings,
     incremental: bool = False,
     resume_only: bool = False,
-    progress: bool = True,
 ) -> IngestResult:
     """Send one group's records to one target store and record the watermark and the failures."""
     earlier_failures = read_failures(group, target)
     watermark = read_watermark(group, target) if incremental else None
     chosen = select_records(records, watermark, earlier_failures, resume_only)
-    sent, failed = send_records(clients, group, chosen, target, settings, progress)
+    sent, failed = send_records(clients, group, chosen, target, settings)
     if chosen:
         previous = read_watermark(group, target)
         newest = max(

@@ -48,7 +48,6 @@ def ingest_views(
     history: bool = False,
     incremental: bool = False,
     resume_only: bool = False,
-    progress: bool = True,
 ) -> list[IngestResult]:
     """Latest rows to the online stores and/or full history to the offline stores of the chosen views."""
     if online and not settings.online_store.enabled:
@@ -77,7 +76,6 @@ def ingest_views(
                     settings,
                     incremental,
                     resume_only,
-                    progress,
                 )
             )
     return results
@@ -109,7 +107,7 @@ def _quality_gate(end: datetime) -> None:
     """The feature tables must pass the data-quality gate before anything is sent."""
     import pandas as pd
 
-    from feature_repo.paths import features_dir
+    from feature_repo.core.paths import features_dir
     from feature_repo.pipeline.build import read_feature_tables
     from feature_repo.quality.gate import enforce
 

@@ -7,8 +7,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from feature_repo.atomic_files import write_files_atomically
-from feature_repo.paths import data_dir
+from feature_repo.core.atomic_files import write_files_atomically
+from feature_repo.core.paths import data_dir
 
 
 @dataclass(frozen=True)

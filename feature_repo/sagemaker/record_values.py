@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from feature_repo.core.timestamps import utc
 from feature_repo.sagemaker.schema_mapping import FeatureGroupSpec, FeatureSpec
-from feature_repo.timestamps import utc
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 from feast import FeatureStore
 
+from feature_repo.core.timestamps import utc
 from feature_repo.sagemaker.aws import SageMakerClients
 from feature_repo.sagemaker.errors import AwsCallError, translated_errors
 from feature_repo.sagemaker.record_values import event_seconds, is_missing
 from feature_repo.sagemaker.schema_mapping import FeatureGroupSpec, FeatureSpec
-from feature_repo.timestamps import utc
 
 BATCH_GET_LIMIT = 100
 TIMESTAMP_SUFFIX = "__ts"  # Feast's OnlineResponse.to_dict(include_event_timestamps=True)

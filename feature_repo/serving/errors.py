@@ -6,7 +6,7 @@ in ``feature_repo.online.errors`` and re-exported here for serving code.
 
 from __future__ import annotations
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 from feature_repo.online.errors import OnlineStoreUnavailableError
 
 __all__ = [

@@ -19,8 +19,8 @@ from feast.infra.online_stores.helpers import compute_versioned_name
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.value_type import ValueType
 
-from feature_repo.feast_internals import feature_views_to_use
-from feature_repo.feature_refs import (
+from feature_repo.core.feast_internals import feature_views_to_use
+from feature_repo.core.feature_refs import (
     FeatureRefError,
     parse_feature_ref,
     parse_view_name,
@@ -39,6 +39,14 @@ class ViewPlan:
     join_keys: tuple[str, ...]
     features: tuple[str, ...]  # read: the outputs and the on-demand inputs
     ttl: timedelta | None
+    read_as: str = (
+        ""  # the key of its stored rows when it is not ``ref_name`` (a ledger read for a view)
+    )
+
+    @property
+    def key(self) -> str:
+        """What its stored rows are keyed by (``stored_rows.RowsByView``): unique in a read plan."""
+        return self.read_as or self.ref_name
 
 
 @dataclass(frozen=True)

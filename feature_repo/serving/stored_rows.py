@@ -1,19 +1,32 @@
 """What a store reader returns, shared by the reader of each backend (``store_readers`` picks one).
 
-For each view of a plan and each requested row: ``None`` (no row) or ``(event_time, [stored bytes of
-each feature of the view, in the plan's order])``, read in Feast's layout and not yet decoded.
+Rows are keyed by the view they were read for (``ViewPlan.key``): for each requested entity,
+``None`` (no row) or a ``StoredRow``, read in Feast's layout and not yet decoded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-StoredRow = tuple[datetime | None, list[bytes | None]] | None
+
+class StoredRow(NamedTuple):
+    """One entity's stored row of one view, as the store holds it."""
+
+    event_time: datetime | None
+    values: list[
+        bytes | None
+    ]  # the stored bytes of each feature read, in ``ViewPlan.features`` order
+
+
+RowsByView = dict[
+    str, list[StoredRow | None]
+]  # by ``ViewPlan.key``: one entry per requested entity
+KeysByView = Mapping[str, list[bytes]]  # by ``ViewPlan.key``: the serialized entity key of each row
 
 
 class StoreReader(Protocol):
-    def read(self, keys: Sequence[list[bytes]]) -> list[list[StoredRow]]:
-        """``keys[v]``: the entity keys of view ``v`` (one per row); per view, one stored row per key."""
+    def read(self, keys: KeysByView) -> RowsByView:
+        """For each view of the plan (by key), its stored row (or ``None``) for each of its keys."""
         ...

@@ -23,6 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from feature_repo.core.tables import (
+    FEATURE_TABLES,
+    TRANSACTION_FEATURES,
+    USER_ORDER_STATS,
+    USER_PROFILE,
+    FeatureTable,
+)
 from feature_repo.pipeline.build import GATE_STEP, BuildResult, build_feature_files, horizon_after
 from feature_repo.pipeline.errors import PipelineError
 from feature_repo.quality.gate import check_feature_files, enforce_report
@@ -32,13 +39,6 @@ from feature_repo.spark.tables import (
     transaction_features_frame,
     user_order_stats_frame_finished,
     user_profile_frame,
-)
-from feature_repo.tables import (
-    FEATURE_TABLES,
-    TRANSACTION_FEATURES,
-    USER_ORDER_STATS,
-    USER_PROFILE,
-    FeatureTable,
 )
 
 # Parquet row groups of Spark's output: the gate and the readers hold about one at a time

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 
 
 class SparkUnavailableError(FeatureStoreError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from feature_repo import raw_format as tf
+from feature_repo.core import raw_format as tf
 from feature_repo.pipeline.errors import MAX_ROWS_SHOWN, OffendingRow, RawDataError
 from feature_repo.pipeline.raw_columns import (
     AWARE_SUFFIX,

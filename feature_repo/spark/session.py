@@ -14,7 +14,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING
 
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.paths import REPO_ROOT
 from feature_repo.spark.errors import SparkUnavailableError
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 
 STAGING = ".staging"
 
@@ -146,3 +146,23 @@ def download_files(source: S3Location, names: Sequence[str], directory: Path) ->
             temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
             fs.get_file(source.key(name), str(temporary))
             temporary.replace(directory / name)
+
+
+def upload_file(path: Path, target: S3Location, name: str) -> None:
+    """One file to ``target/name`` in one PUT: readers see the whole object or none."""
+    check_bucket(target)
+    with s3_errors(target):
+        s3_filesystem().put_file(str(path), target.key(name))
+
+
+def list_names(location: S3Location) -> list[str]:
+    """The names of the objects directly under ``location`` (none when it is empty or absent)."""
+    check_bucket(location)
+    fs = s3_filesystem()
+    with s3_errors(location):
+        try:
+            return sorted(
+                Path(key).name for key in fs.ls(location.key(), detail=False, refresh=True)
+            )
+        except FileNotFoundError:
+            return []

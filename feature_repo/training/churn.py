@@ -4,7 +4,7 @@
    after the data starts to the last whose 30-day label window lies inside the data
    (``transforms.labels``).
 2. The training set: the feature service's features as of each row, written with its manifest
-   (``training_sets.build_training_set``: pinned view versions, content fingerprint).
+   (``training.sets.build_training_set``: pinned view versions, content fingerprint).
 3. A time-based split: the last ``eval_months`` observation months evaluate, the earlier ones train.
    A training row's label window ends at or before the first evaluation instant, so nothing of an
    evaluation month is in training.
@@ -24,13 +24,13 @@ import pandas as pd
 from feast import FeatureStore
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from feature_repo.errors import FeatureStoreError
-from feature_repo.horizon import data_horizon
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.paths import data_dir, raw_dir
 from feature_repo.model.learner import ChurnLearner
 from feature_repo.model.registry import DEFAULT_MODEL, ModelRecord, register_model
-from feature_repo.paths import data_dir, raw_dir
 from feature_repo.pipeline.raw_data import raw_file, read_transactions, read_users
-from feature_repo.training_sets import build_training_set
+from feature_repo.repository.horizon import data_horizon
+from feature_repo.training.sets import build_training_set
 from feature_repo.transforms.labels import CHURN_WINDOW, churn_labels, observation_grid
 
 SERVICE = "churn_model_v1"

@@ -123,11 +123,9 @@ def ledger_columns(ledger: OrderLedger) -> dict[str, Any]:
 
 def ledger_from_columns(values: Mapping[str, Any]) -> OrderLedger:
     """The ledger from the view's fields (missing lists are empty)."""
-    columns = [values.get(name) or [] for name in ORDER_COLUMNS]
-    orders = tuple(
-        Order(int(i), int(s), int(a), int(c), int(f), int(d), str(t))
-        for i, s, a, c, f, d, t in zip(*columns, strict=True)
-    )
+    columns = [list(map(int, values.get(name) or [])) for name in ORDER_COLUMNS[:-1]]
+    columns.append(list(map(str, values.get(ORDER_COLUMNS[-1]) or [])))
+    orders = tuple(map(Order._make, zip(*columns, strict=True)))  # a push reads ~1,000 ledgers
     last = values.get("last_order_at_us")
     registered = values.get("registered_at_us")
     return OrderLedger(

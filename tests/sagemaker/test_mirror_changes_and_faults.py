@@ -177,7 +177,6 @@ def test_throttling_is_retried_by_botocore(fault_group, control):
         records,
         "online",
         settings.model_copy(update={"max_attempts": 4}),
-        progress=False,
     )
     assert (result.sent, result.failed) == (30, ())
     assert control.calls()["PutRecord"] - before == 30 + 1  # the throttled call was sent again
@@ -187,7 +186,7 @@ def test_5xx_after_retries_goes_to_a_report_that_resume_sends_again(fault_group,
     group, records, settings = fault_group
     control.faults(server_errors_next=4, operations=["PutRecord"])  # two records x two attempts
     clients = make_clients(settings)
-    first = ingest_group(clients, group, records, "online", settings, progress=False)
+    first = ingest_group(clients, group, records, "online", settings)
     failed = {f.identifier for f in first.failed}
     assert (first.sent, len(failed)) == (28, 2) and failed == {
         records[0].identifier,
@@ -201,9 +200,7 @@ def test_5xx_after_retries_goes_to_a_report_that_resume_sends_again(fault_group,
             EventTime="2100-01-01T00:00:00Z",
         )
     before = control.calls().get("PutRecord", 0)
-    resumed = ingest_group(
-        clients, group, records, "online", settings, resume_only=True, progress=False
-    )
+    resumed = ingest_group(clients, group, records, "online", settings, resume_only=True)
     assert (resumed.selected, resumed.sent, resumed.failed) == (2, 2, ())
     assert (
         control.calls()["PutRecord"] - before == 2 and not failures_path(group, "online").exists()
@@ -217,7 +214,7 @@ def test_5xx_after_retries_goes_to_a_report_that_resume_sends_again(fault_group,
 def test_a_failed_quality_gate_sends_nothing(store, horizon, control, tmp_path, monkeypatch):
     import shutil
 
-    from feature_repo.paths import features_dir
+    from feature_repo.core.paths import features_dir
     from feature_repo.quality.gate import QualityGateError
     from feature_repo.sagemaker.mirror import ingest_views
 

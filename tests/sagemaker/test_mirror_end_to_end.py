@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from feature_repo.paths import feature_table_path
+from feature_repo.core.paths import feature_table_path
 from tests.sagemaker.services import BUCKET, sagemaker_cli, write_settings
 
 MUTATING = (
@@ -225,15 +225,17 @@ def test_incremental_ingest_sends_nothing_when_nothing_is_newer(mirror, control)
     )
     assert again.stdout.count(": 0 of 0 records sent") == 2
     assert control.calls().get("PutRecord", 0) == before
+    assert "sagemaker ingest" not in again.stderr  # --no-progress
 
 
 def test_history_lands_in_s3_as_parquet_under_the_group_path(mirror, control, s3_endpoint, horizon):
-    result = mirror.cli(
-        "ingest", "--view", "user_profile", "--no-online", "--history", "--no-progress"
-    )
+    result = mirror.cli("ingest", "--view", "user_profile", "--no-online", "--history")
     frame = pd.read_parquet(feature_table_path("user_profile"))
     expected = frame[frame["event_timestamp"] <= horizon]
     assert f"(offline): {len(expected):,} of {len(expected):,} records sent" in result.stdout
+    # progress, piped: plain lines on stderr, the last one counting every record
+    done = f"sagemaker ingest {GROUPS['user_profile']} (offline): done, {len(expected):,}/{len(expected):,} records in"
+    assert done in result.stderr and "records sent" not in result.stderr
     control.flush()
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     prefix = "e2e/123456789012/sagemaker/us-east-1/offline-store/delivery-fs-user-profile-v1-"

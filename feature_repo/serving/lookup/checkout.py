@@ -59,7 +59,7 @@ class CheckoutFeatures:
 @lru_cache(maxsize=1)
 def default_store() -> FeatureStore:
     """The repository's store (``FEAST_FS_YAML_FILE_PATH`` selects another feature_store.yaml)."""
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     return open_store()
 

@@ -50,12 +50,11 @@ IN_FORCE_COLUMNS = ("order_instants_us", "last_order_at_us", "registered_at_us",
 
 @dataclass(frozen=True)
 class LedgerRead:
-    """How one served view is read with its ledger: the ledger's row (at ``ledger_index`` of the
+    """How one served view is read with its ledger: the ledger's row (keyed ``ledger.key`` in the
     read plan, read in the same round trip) and the served view's order count (at ``count_at`` of
     its stored values)."""
 
-    ledger_index: int
-    count_at: int
+    count_at: int  # where the served view's values read hold its order count
     ledger: ViewPlan
 
     @cached_property
@@ -66,10 +65,10 @@ class LedgerRead:
 
 def ledger_read_plan(
     store: FeatureStore, plan: ServicePlan
-) -> tuple[ServicePlan, dict[int, LedgerRead]]:
+) -> tuple[ServicePlan, dict[str, LedgerRead]]:
     """The plan to read (the plan's views, each served one with its order count, then the ledger
-    of each) and, by served view position, how it is read. The stored values of a served view may
-    so hold one value more than it serves, last."""
+    of each, keyed ``ledger of <view>``) and, by served view key, how it is read. A served view
+    that does not serve its order count reads it as well, after the features it serves."""
     ledgers = {
         view.tags.get(SERVES_TAG): view
         for view in store.list_feature_views()
@@ -79,18 +78,18 @@ def ledger_read_plan(
     for index, view in enumerate(plan.views):
         ledger = ledgers.get(view.ref_name)  # unpinned references only
         if ledger is not None:
-            if ORDER_COUNT not in view.features:  # read last, beyond the features served
+            if ORDER_COUNT not in view.features:  # read beyond the features served
                 views[index] = replace(view, features=(*view.features, ORDER_COUNT))
-            count_at = views[index].features.index(ORDER_COUNT)
             full = view_plan_of(store, ledger.name, tuple(f.name for f in ledger.features))
-            served[index] = LedgerRead(len(views), count_at, full)
+            full = replace(full, read_as=f"ledger of {view.key}")
+            served[view.key] = LedgerRead(views[index].features.index(ORDER_COUNT), full)
             views.append(full)
     return replace(plan, views=tuple(views)), served
 
 
 def served_from_ledger(
-    stored_rows: list[StoredRow],
-    ledger_rows: list[StoredRow],
+    stored_rows: list[StoredRow | None],
+    ledger_rows: list[StoredRow | None],
     read: LedgerRead,
     served: ViewPlan,
     now: datetime,
@@ -109,12 +108,12 @@ def served_from_ledger(
         elif stored is None:
             out.append(NOT_FOUND)
         else:
-            out.append(served_row(stored[0], stored[1][:width], served.ttl, now))
+            out.append(served_row(stored.event_time, stored.values[:width], served.ttl, now))
     return out
 
 
 def _in_force(
-    stored: StoredRow,
+    stored: StoredRow | None,
     ledger_row: StoredRow,
     in_force_at: tuple[int, ...],
     count_at: int,
@@ -123,27 +122,28 @@ def _in_force(
     """Whether the stored row is the row in force at ``now_us``: the ledger's row start at that
     instant is the row's event time, and both count the same orders (on Redis an older row never
     replaces a newer one, so a pushed order placed before the stored row's start is not in it)."""
-    if stored is None or stored[0] is None:
+    if stored is None or stored.event_time is None:
         return False
-    values = ledger_row[1]
+    values = ledger_row.values
     instants_at, last_at, registered_at, ledger_count_at = in_force_at
     last = _decoded(values[last_at])
     if last is not None and last > now_us:
         return False
-    if python_value(stored[1][count_at]) != (_decoded(values[ledger_count_at]) or 0):
+    if python_value(stored.values[count_at]) != (_decoded(values[ledger_count_at]) or 0):
         return False
     columns = {
         "order_instants_us": _decoded(values[instants_at]) or [],
         "last_order_at_us": last,
         "registered_at_us": _decoded(values[registered_at]),
     }
-    return row_start_us(columns, now_us) == _micros(stored[0])
+    return row_start_us(columns, now_us) == _micros(stored.event_time)
 
 
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):
     """The served view's values computed from a (present) ledger row at ``now``."""
-    _, stored = row
-    columns = {name: _decoded(value) for name, value in zip(ledger.features, stored, strict=True)}
+    columns = {
+        name: _decoded(value) for name, value in zip(ledger.features, row.values, strict=True)
+    }
     for name in ORDER_COLUMNS:
         columns[name] = columns.get(name) or []
     last = columns.get("last_order_at_us")

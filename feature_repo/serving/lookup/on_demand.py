@@ -17,8 +17,8 @@ from typing import Any
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.types import UnixTimestamp
 
+from feature_repo.core.timestamps import utc_datetime
 from feature_repo.serving.decoding import FeatureStatus, FeatureValue
-from feature_repo.timestamps import utc_datetime
 
 # When an on-demand output is missing, it inherits the most telling status of its inputs.
 STATUS_PRECEDENCE = [

@@ -22,8 +22,9 @@ from typing import Any
 from feast import FeatureStore
 from feast.value_type import ValueType
 
+from feature_repo.core.timestamps import utc_datetime
 from feature_repo.online.translation import online_store_errors
-from feature_repo.serving.decoding import FeatureStatus, FeatureValue, served_row
+from feature_repo.serving.decoding import NOT_FOUND, FeatureStatus, FeatureValue, served_row
 from feature_repo.serving.entity_keys import EntityKeyEncoder
 from feature_repo.serving.errors import (
     InvalidEntityError,
@@ -33,7 +34,6 @@ from feature_repo.serving.lookup.ledger_reads import ledger_read_plan, served_fr
 from feature_repo.serving.lookup.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.plan import ServicePlan, resolve_feature_view, service_plan
 from feature_repo.serving.readers.store_readers import store_reader
-from feature_repo.timestamps import utc_datetime
 
 __all__ = [
     "REQUEST_TIME",
@@ -74,9 +74,9 @@ class OnlineFeatureReader:
         # what is read: the plan's views, then the ledgers of those served from a ledger
         self._read_plan, self._ledgers = ledger_read_plan(store, self.plan)
         self._on_demand = [OnDemandInputs.of(view) for view in self.plan.on_demand_views]
-        self._encoders = [
-            EntityKeyEncoder(v.join_keys, self.plan.join_keys) for v in self._read_plan.views
-        ]
+        self._encoders = {  # by view key
+            v.key: EntityKeyEncoder(v.join_keys, self.plan.join_keys) for v in self._read_plan.views
+        }
         with online_store_errors(store, UNREACHABLE_HINT):
             self._reader = store_reader(store, self._read_plan)
 
@@ -132,10 +132,11 @@ class OnlineFeatureReader:
         self, rows: list[dict[str, Any]], now: datetime
     ) -> dict[str, Sequence[FeatureValue]]:
         encoded: dict[tuple[str, ...], list[bytes]] = {}  # views with the same join keys share them
-        for encoder in self._encoders:
+        keys = {}
+        for view_key, encoder in self._encoders.items():
             if encoder.join_keys not in encoded:
                 encoded[encoder.join_keys] = [encoder.encode(row) for row in rows]
-        keys = [encoded[encoder.join_keys] for encoder in self._encoders]
+            keys[view_key] = encoded[encoder.join_keys]
         try:
             stored = self._reader.read(keys)
         except Exception:
@@ -143,16 +144,17 @@ class OnlineFeatureReader:
             with online_store_errors(self.store, UNREACHABLE_HINT):
                 raise
         values: dict[str, Sequence[FeatureValue]] = {}
-        for index, view in enumerate(self.plan.views):
+        for view in self.plan.views:
             width = len(view.features)
-            read = self._ledgers.get(index)
+            read = self._ledgers.get(view.key)
             if read is not None:
                 rows_served = served_from_ledger(
-                    stored[index], stored[read.ledger_index], read, view, now
+                    stored[view.key], stored[read.ledger.key], read, view, now
                 )
             else:
                 rows_served = [
-                    served_row(*(r or (None, None)), view.ttl, now) for r in stored[index]
+                    NOT_FOUND if r is None else served_row(r.event_time, r.values, view.ttl, now)
+                    for r in stored[view.key]
                 ]
             served = [
                 [one] * width if isinstance(one, FeatureValue) else one for one in rows_served

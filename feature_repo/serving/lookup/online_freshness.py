@@ -20,8 +20,8 @@ from feast import FeatureStore
 from feast.infra.online_stores.helpers import compute_table_id
 from prometheus_client.core import GaugeMetricFamily
 
-from feature_repo.errors import FeatureStoreError
-from feature_repo.feast_internals import sqlite_db_path
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.feast_internals import sqlite_db_path
 from feature_repo.online.translation import online_backend
 
 CACHE_SECONDS = 30.0

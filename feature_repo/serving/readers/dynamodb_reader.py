@@ -8,15 +8,14 @@ string; ``values`` a map of feature name to serialized ``ValueProto``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 import mmh3
 from feast import FeatureStore
 
-from feature_repo.feast_internals import dynamodb_client
+from feature_repo.core.feast_internals import dynamodb_client
 from feature_repo.serving.plan import ServicePlan
-from feature_repo.serving.stored_rows import StoredRow
+from feature_repo.serving.stored_rows import KeysByView, RowsByView, StoredRow
 
 MAX_KEYS = 100
 
@@ -26,7 +25,7 @@ class DynamoDBReader:
         config = store.config.online_store
         self.client = dynamodb_client(store.provider.online_store, config)
         self.consistent = config.consistent_reads
-        self.views = []  # (table name, features, projection)
+        self.views = []  # (view key, table name, features, projection)
         for view in plan.views:
             table = config.table_name_template.format(
                 project=store.config.project, table_name=view.online_name
@@ -43,36 +42,37 @@ class DynamoDBReader:
                     **names,
                 },
             }
-            self.views.append((table, view.features, projection))
+            self.views.append((view.key, table, view.features, projection))
 
-    def read(self, keys: Sequence[list[bytes]]) -> list[list[StoredRow]]:
-        ids = [[mmh3.hash_bytes(key).hex() for key in view_keys] for view_keys in keys]
-        wanted = [(table, entity_id) for (table, _, _), view_ids in zip(self.views, ids, strict=True)
-                  for entity_id in dict.fromkeys(view_ids)]  # fmt: skip
+    def read(self, keys: KeysByView) -> RowsByView:
+        ids = {view_key: [mmh3.hash_bytes(key).hex() for key in keys[view_key]]
+               for view_key, _, _, _ in self.views}  # fmt: skip
+        wanted = [(table, entity_id) for view_key, table, _, _ in self.views
+                  for entity_id in dict.fromkeys(ids[view_key])]  # fmt: skip
         items: dict[tuple[str, str], dict] = {}
         for begin in range(0, len(wanted), MAX_KEYS):
             self._fetch(wanted[begin : begin + MAX_KEYS], items)
-        result = []
-        for (table, features, _), view_ids in zip(self.views, ids, strict=True):
-            rows: list[StoredRow] = []
-            for entity_id in view_ids:
+        result: RowsByView = {}
+        for view_key, table, features, _ in self.views:
+            rows: list[StoredRow | None] = []
+            for entity_id in ids[view_key]:
                 item = items.get((table, entity_id))
                 if item is None:
                     rows.append(None)
                     continue
                 values = item.get("values", {}).get("M", {})
                 rows.append(
-                    (
+                    StoredRow(
                         datetime.fromisoformat(item["event_ts"]["S"]),
                         [values[name]["B"] if name in values else None for name in features],
                     )
                 )
-            result.append(rows)
+            result[view_key] = rows
         return result
 
     def _fetch(self, wanted: list[tuple[str, str]], items: dict) -> None:
         request: dict[str, dict] = {}
-        projections = {table: projection for table, _, projection in self.views}
+        projections = {table: projection for _, table, _, projection in self.views}
         for table, entity_id in wanted:
             entry = request.setdefault(
                 table, {"Keys": [], "ConsistentRead": self.consistent, **projections[table]}

@@ -8,41 +8,39 @@ serialized ``ValueProto``; field ``_ts:view`` a serialized protobuf ``Timestamp`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feast import FeatureStore
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from feature_repo.feast_internals import redis_client, redis_hash_field
-from feature_repo.serving.plan import ServicePlan
-from feature_repo.serving.stored_rows import StoredRow
+from feature_repo.core.feast_internals import redis_client, redis_hash_field
+from feature_repo.serving.plan import ServicePlan, ViewPlan
+from feature_repo.serving.stored_rows import KeysByView, RowsByView, StoredRow
 
 
 class RedisReader:
     def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
         self.client = redis_client(store.provider.online_store, store.config.online_store)
         self.suffix = store.config.project.encode("utf-8")
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for index, view in enumerate(plan.views):
-            groups.setdefault(view.join_keys, []).append(index)
-        self.groups = []  # (view indexes, fields, slices of each view: (features, ts position))
-        for indexes in groups.values():
+        groups: dict[tuple[str, ...], list[ViewPlan]] = {}
+        for view in plan.views:
+            groups.setdefault(view.join_keys, []).append(view)
+        self.groups: list[_HashRead] = []
+        for views in groups.values():
             fields: list[bytes] = []
-            slices = []
-            for index in indexes:
-                view = plan.views[index]
+            slices = {}
+            for view in views:
                 start = len(fields)
                 fields += [redis_hash_field(f"{view.online_name}:{name}") for name in view.features]
                 fields.append(f"_ts:{view.online_name}".encode())
-                slices.append((start, len(fields) - 1))
-            self.groups.append((indexes, fields, slices))
-        self.view_count = len(plan.views)
+                slices[view.key] = (start, len(fields) - 1)
+            self.groups.append(_HashRead(views[0].key, fields, slices))
 
-    def read(self, keys: Sequence[list[bytes]]) -> list[list[StoredRow]]:
+    def read(self, keys: KeysByView) -> RowsByView:
         commands = []
-        for indexes, fields, _ in self.groups:
-            commands += [(key + self.suffix, fields) for key in keys[indexes[0]]]
+        for group in self.groups:
+            commands += [(key + self.suffix, group.fields) for key in keys[group.keys_of]]
         if len(commands) == 1:
             replies = [self.client.hmget(*commands[0])]
         else:
@@ -50,18 +48,29 @@ class RedisReader:
                 for key, fields in commands:
                     pipe.hmget(key, fields)
                 replies = pipe.execute()
-        result: list[list[StoredRow]] = [[] for _ in range(self.view_count)]
+        result: RowsByView = {}
         position = 0
-        for indexes, _, slices in self.groups:
-            count = len(keys[indexes[0]])
-            for reply in replies[position : position + count]:
-                for index, (start, ts_at) in zip(indexes, slices, strict=True):
-                    stamp = reply[ts_at]
-                    result[index].append(
-                        None if stamp is None else (_instant(stamp), reply[start:ts_at])
-                    )
+        for group in self.groups:
+            count = len(keys[group.keys_of])
+            group_replies = replies[position : position + count]
+            for view_key, (start, ts_at) in group.slices.items():
+                result[view_key] = [
+                    None
+                    if reply[ts_at] is None
+                    else StoredRow(_instant(reply[ts_at]), reply[start:ts_at])
+                    for reply in group_replies
+                ]
             position += count
         return result
+
+
+@dataclass(frozen=True)
+class _HashRead:
+    """One HMGET per entity of every field the views sharing these join keys need (one hash)."""
+
+    keys_of: str  # the key of a view whose entity keys are this group's
+    fields: list[bytes]
+    slices: dict[str, tuple[int, int]]  # by view key: its first field and its ``_ts`` field
 
 
 def _instant(serialized: bytes) -> datetime:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feast import FeatureStore
 from feast.infra.online_stores.helpers import compute_table_id
 
-from feature_repo.feast_internals import sqlite_db_path
+from feature_repo.core.feast_internals import sqlite_db_path
 from feature_repo.serving.plan import ServicePlan
-from feature_repo.serving.stored_rows import StoredRow
+from feature_repo.serving.stored_rows import KeysByView, RowsByView, StoredRow
 
 
 class SqliteReader:
@@ -29,7 +28,7 @@ class SqliteReader:
         self.local = threading.local()
         self.statements: dict[tuple[int, ...], str] = {}
         versioned = store.config.registry.enable_online_feature_view_versioning
-        self.views = []  # (table and feature filter, feature position by name)
+        self.views = []  # (view key, table and feature filter, feature position by name)
         for view in plan.views:
             table = _quoted(compute_table_id(store.config.project, view.view, versioned), '"')
             if len(view.features) < len(view.view.features):  # a few of many: read those only
@@ -38,7 +37,7 @@ class SqliteReader:
             else:
                 table += " WHERE"
             positions = {name: i for i, name in enumerate(view.features)}
-            self.views.append((table, positions))
+            self.views.append((view.key, table, positions))
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self.local, "connection", None)
@@ -47,31 +46,32 @@ class SqliteReader:
             self.local.connection = connection
         return connection
 
-    def read(self, keys: Sequence[list[bytes]]) -> list[list[StoredRow]]:
+    def read(self, keys: KeysByView) -> RowsByView:
         """Each view's rows of its keys, all views in one statement (``UNION ALL`` of one
         ``SELECT ... IN`` per view: one call into SQLite instead of one per view)."""
-        uniques = [list(dict.fromkeys(view_keys)) for view_keys in keys]
+        uniques = [list(dict.fromkeys(keys[view_key])) for view_key, _, _ in self.views]
         sizes = tuple(len(unique) for unique in uniques)
         parameters = [key for unique in uniques for key in unique]
-        by_view: list[list[tuple]] = [[] for _ in self.views]
+        by_view: list[list[tuple]] = [[] for _ in self.views]  # by position in the statement
         for row in self._connection().execute(self._select(sizes), parameters).fetchall():
             by_view[row[0]].append(row)
-        result = []
-        for (_, positions), view_keys, unique, rows in zip(
-            self.views, keys, uniques, by_view, strict=True
+        result: RowsByView = {}
+        for (view_key, _, positions), unique, rows in zip(
+            self.views, uniques, by_view, strict=True
         ):
+            view_keys = keys[view_key]
             if len(unique) == 1:  # one entity: every row is its own
-                result.append([_one_entity(rows, positions)] * len(view_keys))
+                result[view_key] = [_one_entity(rows, positions)] * len(view_keys)
                 continue
-            found: dict[bytes, tuple[datetime | None, list[bytes | None]]] = {}
+            found: dict[bytes, StoredRow] = {}
             for _, key, name, value, stamp in rows:
                 position = positions.get(name)
                 entry = found.get(key)
                 if entry is None:
-                    entry = found[key] = (_instant(stamp), [None] * len(positions))
+                    entry = found[key] = StoredRow(_instant(stamp), [None] * len(positions))
                 if position is not None:
-                    entry[1][position] = value
-            result.append([found.get(key) for key in view_keys])
+                    entry.values[position] = value
+            result[view_key] = [found.get(key) for key in view_keys]
         return result
 
     def _select(self, sizes: tuple[int, ...]) -> str:
@@ -82,7 +82,7 @@ class SqliteReader:
             statement = self.statements[sizes] = " UNION ALL ".join(
                 f"SELECT {i}, {'entity_key' if size > 1 else 'NULL'}, feature_name, value, "
                 f"event_ts FROM {table} entity_key IN ({','.join('?' * size)})"
-                for i, ((table, _), size) in enumerate(zip(self.views, sizes, strict=True))
+                for i, ((_, table, _), size) in enumerate(zip(self.views, sizes, strict=True))
             )
         return statement
 
@@ -91,7 +91,7 @@ def _quoted(name: str, quote: str) -> str:
     return quote + name.replace(quote, quote * 2) + quote
 
 
-def _one_entity(rows: list[tuple], positions: dict[str, int]) -> StoredRow:
+def _one_entity(rows: list[tuple], positions: dict[str, int]) -> StoredRow | None:
     if not rows:
         return None
     values: list[bytes | None] = [None] * len(positions)
@@ -99,7 +99,7 @@ def _one_entity(rows: list[tuple], positions: dict[str, int]) -> StoredRow:
         position = positions.get(name)
         if position is not None:
             values[position] = value
-    return _instant(rows[0][4]), values
+    return StoredRow(_instant(rows[0][4]), values)
 
 
 def _instant(stamp) -> datetime | None:

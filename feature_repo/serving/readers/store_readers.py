@@ -1,8 +1,8 @@
 """The store reader of a plan, chosen by the online store's backend.
 
-A reader takes, for each view of the plan, the serialized entity keys of the requested rows, and
-returns for each view and row either ``None`` (no row) or ``(event_time, [stored bytes of each
-feature of the view, in the plan's order])``. It reads in Feast's layout, in one round trip per
+A reader takes, for each view of the plan (by ``ViewPlan.key``), the serialized entity keys of the
+requested rows, and returns for each view and row either ``None`` (no row) or a ``StoredRow``
+(event time, the stored bytes of each feature read, in the view's order). It reads in Feast's layout, in one round trip per
 store; it decodes nothing (``decoding`` does, for the values asked for).
 """
 

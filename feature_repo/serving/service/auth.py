@@ -33,7 +33,7 @@ from feast.permissions.enforcer import enforce_policy
 from feast.permissions.user import User
 from starlette.authentication import AuthenticationError
 
-from feature_repo.feature_refs import FeatureRefError, parse_feature_ref
+from feature_repo.core.feature_refs import FeatureRefError, parse_feature_ref
 from feature_repo.serving.lookup.checkout import CHECKOUT_SERVICE
 
 BEARER = "bearer "
@@ -48,7 +48,7 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 @lru_cache(maxsize=1)
 def _store() -> FeatureStore:
-    from feature_repo.store import open_store
+    from feature_repo.repository.store import open_store
 
     return open_store()
 

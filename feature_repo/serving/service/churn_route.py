@@ -31,7 +31,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from feast.permissions.user import User
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 from feature_repo.serving.errors import OnlineStoreUnavailableError, ServingError
 from feature_repo.serving.lookup.churn import ChurnScorer, churn_scorer
 from feature_repo.serving.lookup.served_log import ServedFeatureLog

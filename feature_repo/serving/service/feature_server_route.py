@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from feast.permissions.user import User
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 from feature_repo.serving.errors import (
     InvalidEntityError,
     OnlineStoreUnavailableError,

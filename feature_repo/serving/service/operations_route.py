@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
 from feature_repo.serving.lookup.checkout import default_store, features_for_checkout
 from feature_repo.serving.lookup.online_freshness import OnlineFreshness
 from feature_repo.serving.lookup.shared_answers import document_shared_answers

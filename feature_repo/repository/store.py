@@ -6,10 +6,10 @@ from pathlib import Path
 
 from feast import FeatureStore
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.paths import REPO_ROOT
+from feature_repo.core.profiles import checked_config, source_kind
 from feature_repo.online.dynamodb import apply_retry_defaults
-from feature_repo.paths import REPO_ROOT
-from feature_repo.profiles import checked_config, source_kind
 from feature_repo.spark.session import configure_spark_environment
 
 

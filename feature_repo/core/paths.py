@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR_ENV = "DELIVERY_FS_DATA_DIR"
 WORK_DIR_ENV = "DELIVERY_FS_WORK_DIR"
 S3_SCHEME = "s3://"

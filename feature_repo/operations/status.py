@@ -20,8 +20,8 @@ import pyarrow.dataset as ds
 from feast import FeatureStore
 
 from feature_repo.definitions.tags import changes_with_time
-from feature_repo.feature_versions import active_version
-from feature_repo.store import require_applied
+from feature_repo.repository.feature_versions import active_version
+from feature_repo.repository.store import require_applied
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def storage_locations(store: FeatureStore) -> dict[str, str]:
     tables, pushed orders, served-feature logs, models, reports); the registry and the online
     store are where the profile's feature_store.yaml puts them (relative paths: to its directory),
     whatever ``DELIVERY_FS_DATA_DIR`` says."""
-    from feature_repo.paths import data_location
+    from feature_repo.core.paths import data_location
 
     config = store.config
     registry = config.registry

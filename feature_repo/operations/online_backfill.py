@@ -12,12 +12,13 @@ from datetime import datetime
 import pandas as pd
 from feast import FeatureStore
 
+from feature_repo.core import progress
+from feature_repo.core.paths import features_dir
 from feature_repo.online.materialization_check import materialize_checked
 from feature_repo.online.translation import online_store_errors
-from feature_repo.paths import features_dir
 from feature_repo.pipeline.build import read_feature_tables
 from feature_repo.quality.gate import enforce
-from feature_repo.store import require_applied
+from feature_repo.repository.store import require_applied
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,13 @@ def backfill_online(store: FeatureStore, end: datetime) -> list[BackfillResult]:
             as_of=pd.Timestamp(end),
         )
     done = []
-    with online_store_errors(store):
+    with (
+        online_store_errors(store),
+        progress.task("backfill-online", total=len(pending), unit="views") as task,
+    ):
         for view in pending:
             start = end - view.ttl if view.ttl else datetime(1970, 1, 1, tzinfo=end.tzinfo)
             materialize_checked(store, start, end, [view.name])
             done.append(BackfillResult(view.name, start, end))
+            task.advance()
     return done

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from feature_repo.paths import data_on_s3, features_dir
+from feature_repo.core.paths import data_on_s3, features_dir
+from feature_repo.core.timestamps import utc
 from feature_repo.pipeline.build import read_manifest
 from feature_repo.pipeline.errors import PipelineError
-from feature_repo.timestamps import utc
 
 
 def data_horizon(directory: Path | None = None) -> pd.Timestamp:

@@ -7,10 +7,10 @@ from datetime import datetime
 import pandas as pd
 from feast import FeatureStore
 
+from feature_repo.core.paths import raw_dir
 from feature_repo.online.translation import online_store_errors
-from feature_repo.paths import raw_dir
 from feature_repo.pipeline.raw_data import raw_file, read_users
-from feature_repo.training_frames import sample_training_entities, training_frame
+from feature_repo.training.frames import sample_training_entities, training_frame
 
 DEMO_WINDOW = pd.Timedelta(days=214)  # the rows are drawn from the data's last seven months
 

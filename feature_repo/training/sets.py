@@ -19,11 +19,11 @@ import pandas as pd
 import pyarrow as pa
 from feast import FeatureStore, OnDemandFeatureView
 
-from feature_repo.atomic_files import write_files_atomically, write_json
-from feature_repo.errors import FeatureStoreError
-from feature_repo.feature_refs import FeatureRef, parse_feature_ref
-from feature_repo.feature_versions import active_version
+from feature_repo.core.atomic_files import write_files_atomically, write_json
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.feature_refs import FeatureRef, parse_feature_ref
 from feature_repo.pipeline.fingerprints import file_fingerprint
+from feature_repo.repository.feature_versions import active_version
 
 ROW_ID = "_training_row"
 

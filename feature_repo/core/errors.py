@@ -9,8 +9,9 @@ has its own base, and a backend's client errors are translated once, in that are
   (``quality/gate.py``): tables that fail their expectations;
 - ``S3StorageError`` (``storage/s3.py``), ``SparkUnavailableError`` (``spark/errors.py``);
 - ``OnlineStoreError`` (``online/errors.py``): SQLite, Redis and DynamoDB, translated there;
-- ``ServingError`` (``serving/errors.py``): bad lookups; ``TrainingSetError`` (``training_sets.py``);
-- ``FeatureRefError`` (``feature_refs.py``); ``SageMakerMirrorError`` (``sagemaker/errors.py``).
+- ``ServingError`` (``serving/errors.py``): bad lookups; ``TrainingSetError`` (``training/sets.py``);
+- ``FeatureRefError`` (``feature_refs.py``); ``SageMakerMirrorError`` (``sagemaker/errors.py``);
+- ``DiskFullError`` (``core/disk_space.py``): a write that found no space, from any area.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from feature_repo.errors import FeatureStoreError
-from feature_repo.paths import REPO_ROOT
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.core.paths import REPO_ROOT
 
 PROFILE_ENV = "FEAST_FS_YAML_FILE_PATH"
 DEFAULT_CONFIG = REPO_ROOT / "feature_store.yaml"

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
-from feature_repo.errors import FeatureStoreError
+from feature_repo.core.errors import FeatureStoreError
+from feature_repo.repository.store import require_applied
 from feature_repo.serving.lookup.online_features import (
     REQUEST_TIME,
     OnlineFeatureReader,
     resolve_feature_view,
 )
-from feature_repo.store import require_applied
-from feature_repo.training_frames import training_frame
+from feature_repo.training.frames import training_frame
 
 DEFAULT_REQUEST_VALUE = 1.0  # other request fields: any value, as both sides receive the same
 EXAMPLES_KEPT = 3

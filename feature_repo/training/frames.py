@@ -10,9 +10,9 @@ from feast import FeatureStore
 from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
 from feast.saved_dataset import SavedDataset
 
-from feature_repo.atomic_files import write_files_atomically
-from feature_repo.feature_refs import FeatureRef
-from feature_repo.timestamps import utc_columns
+from feature_repo.core.atomic_files import write_files_atomically
+from feature_repo.core.feature_refs import FeatureRef
+from feature_repo.core.timestamps import utc_columns
 
 
 def sample_training_entities(
