@@ -20,8 +20,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis,aws,spark]'
+$(VENV)/.installed-dev: pyproject.toml tools/pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis,aws,spark]' -e ./tools
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -66,7 +66,7 @@ test-python-%:
 	  echo "error: no Python $* (python$* on the PATH, or pyenv's versions/$*.*): pyenv install $*"; exit 1; fi; \
 	echo "Python $*: $$interpreter"; \
 	[ -x .venv-$*/bin/python ] || $$interpreter -m venv .venv-$*
-	.venv-$*/bin/pip install --quiet -c constraints.txt -e '.[dev,redis,aws,spark]'
+	.venv-$*/bin/pip install --quiet -c constraints.txt -e '.[dev,redis,aws,spark]' -e ./tools
 	.venv-$*/bin/delivery-fs --help >/dev/null
 	PYTHONWARNINGS=ignore::RuntimeWarning,ignore::UserWarning .venv-$*/bin/pytest -n 0 -p no:cacheprovider -m "not integration"
 

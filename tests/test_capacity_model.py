@@ -1,4 +1,4 @@
-"""The capacity model (devtools/capacity_model.py): its forms, worked by hand; fitted on the
+"""The capacity model (tools/devtools/capacity_model.py): its forms, worked by hand; fitted on the
 committed x1 and x10 figures it predicts the committed x100 figures within 25%; docs/capacity.md is
 what the committed figures give."""
 

@@ -3,7 +3,7 @@ and links only to pages and anchors that exist.
 
 The site is built from ``mkdocs.yml`` into a temporary directory (``mkdocs build --strict``: a broken
 link or an API page whose module does not import fails the build), served over loopback HTTP and
-rendered page by page by Chromium (``devtools/browser.py``); the links and element ids are read
+rendered page by page by Chromium (``tools/devtools/browser.py``); the links and element ids are read
 from the rendered DOM. Chromium is required: a missing browser fails the tests.
 """
 

@@ -291,7 +291,7 @@ def test_no_private_feast_or_ibis_name_is_used_outside_the_seam():
     seam = Path(feast_internals.__file__).resolve()
     files = [
         path
-        for folder in ("feature_repo", "devtools", "tests")
+        for folder in ("feature_repo", "tools/devtools", "tests")
         for path in sorted((ROOT / folder).rglob("*.py"))
         if path.resolve() not in (seam, Path(__file__).resolve())
     ]

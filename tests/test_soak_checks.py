@@ -1,4 +1,4 @@
-"""The soak's pure checks (devtools/soak/checks.py, readers.error_kinds): orders classified from a
+"""The soak's pure checks (tools/devtools/soak/checks.py, readers.error_kinds): orders classified from a
 record and store contents, and recovery times from read slices, against hand-computed values."""
 
 from __future__ import annotations
