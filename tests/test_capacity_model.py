@@ -14,11 +14,11 @@ from devtools.capacity_model import (
     RESULTS,
     TOLERANCE,
     Quantity,
-    dynamodb_items,
     fitted,
     main,
     measurements,
 )
+from devtools.capacity_planning import dynamodb_items
 
 
 def test_each_form_through_two_points_worked_by_hand():

@@ -1,17 +1,14 @@
 """The project's offline store: Feast's DuckDB store with valid entity frames accepted, on-demand
 features computed on whole columns, and a latest-row pull that stays in DuckDB.
 
-- ``get_historical_features`` normalizes the entity frame first (``entity_frame``: nanosecond,
-  naive and ISO-string timestamps), then runs Feast's point-in-time join unchanged (TTL, ties on
-  event then created timestamp), and computes tagged on-demand views vectorised (``on_demand``).
-- ``pull_latest_from_table_or_query`` (what materialization reads when
-  ``materialization: {pull_latest_features: true}``) keeps the latest row per entity inside DuckDB
-  (Feast's tie rule: latest event timestamp, then latest created timestamp) and hands back Arrow,
-  whole (``to_arrow``) or as record batches (``to_arrow_batches``), never a pandas history.
+- ``get_historical_features`` normalizes the entity frame (``entity_frame``), runs Feast's
+  point-in-time join unchanged, and computes tagged on-demand views vectorised (``on_demand``).
+- ``pull_latest_from_table_or_query`` (materialization with ``pull_latest_features: true``) keeps
+  the latest row per entity inside DuckDB (Feast's tie rule: latest event, then created timestamp)
+  and hands back Arrow, whole or as record batches, never a pandas history.
 
-Subclasses change where sources are read from by overriding ``read_source`` (the S3 store).
-Select it with ``offline_store: {type: feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore}``.
-"""
+Subclasses override ``read_source`` (the S3 store). Select it with ``offline_store: {type:
+feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore}``."""
 
 from __future__ import annotations
 
