@@ -10,7 +10,7 @@ import typer
 from feature_repo.cli.errors import USER_ERROR_EXIT_CODE
 from feature_repo.cli.instants import horizon_unless
 from feature_repo.cli.rendering import console, print_error
-from feature_repo.core.paths import data_location, features_dir, raw_dir
+from feature_repo.core.paths import data_location, features_dir
 
 app = typer.Typer()
 
@@ -41,21 +41,16 @@ def generate_data(
     ] = None,
 ) -> None:
     """Write users and transactions in the tutorial's format (CSV and Parquet)."""
-    from feature_repo.pipeline.errors import PipelineError
-    from feature_repo.pipeline.remote import publish_raw
-    from feature_repo.pipeline.write_raw import generate_raw_files
+    from feature_repo.operations.data_jobs import generate_data as generate
 
-    if scale <= 0:
-        raise PipelineError(f"--scale must be positive, got {scale}")
     held_after = None if hold_out_after is None else pd_instant(hold_out_after)
-    result = generate_raw_files(
-        out or raw_dir(), seed=seed, scale=scale, force=force, hold_out_after=held_after
-    )
+    run = generate(seed=seed, scale=scale, out=out, force=force, hold_out_after=held_after)
+    result = run.result
     verb = "unchanged" if result.skipped else "wrote"
     console.print(
         f"{verb}: {result.users:,} users and {result.transactions:,} transactions in {result.directory}"
     )
-    if out is None and publish_raw():
+    if run.published:
         console.print(f"published the raw files to {data_location()}/raw")
 
 
@@ -95,40 +90,19 @@ def build_features(
     ] = "duckdb",
 ) -> None:
     """Validate the raw data and write the feature tables read by the Feast sources."""
-    from feature_repo.pipeline.pushed_orders import with_pushed
-    from feature_repo.pipeline.raw_data import raw_file
-    from feature_repo.pipeline.remote import fetch_inputs, publish_features
+    from feature_repo.operations.data_jobs import build_features as build
 
-    fetch_inputs()
-    users_path = users or raw_file(raw_dir(), "users")
-    # the raw transactions, plus the orders pushed since (`delivery-fs push-orders`), each id once
-    transactions_path = transactions or with_pushed(raw_file(raw_dir(), "transactions"), raw_dir())
-    console.print(f"reading {users_path} and {transactions_path}")
-    build = _feature_builder(engine)
-    result = build(users_path, transactions_path, out or features_dir(), force=force)
-    published = out is None and publish_features()
+    run = build(users=users, transactions=transactions, out=out, force=force, engine=engine)
+    result = run.result
+    console.print(f"reading {run.users} and {run.transactions}")
     verb = "unchanged" if result.skipped else "wrote"
     for name, rows in result.rows.items():
         console.print(f"{verb}: {name} ({rows:,} rows)")
     for name, rows in result.serving_rows.items():
         console.print(f"{verb}: {name} ({rows:,} rows, serving only)")
     console.print(f"data complete up to {result.horizon.isoformat()}")
-    if published:
+    if run.published:
         console.print(f"published the feature tables to {data_location()}/features")
-
-
-def _feature_builder(engine: str):
-    """``build_feature_files`` of the engine: DuckDB in the pipeline, or Spark."""
-    from feature_repo.pipeline.build import ENGINES, build_feature_files
-    from feature_repo.pipeline.errors import PipelineError
-
-    if engine not in ENGINES:
-        raise PipelineError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
-    if engine == "spark":
-        from feature_repo.spark.build import build_feature_files_on_spark
-
-        return build_feature_files_on_spark
-    return build_feature_files
 
 
 @app.command("data-horizon")
