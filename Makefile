@@ -17,7 +17,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	@# --quiet twice: errors only (a machine's pip configuration may warn about its own indexes)
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml tools/pyproject.toml constraints.txt | $(BIN)/python
