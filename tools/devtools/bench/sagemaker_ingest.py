@@ -53,7 +53,7 @@ def ingest_rates(
     serial_seconds = time.perf_counter() - start
     chosen = records[serial : serial + parallel]
     start = time.perf_counter()
-    sent, failed = send_records(clients, plan.group_name, chosen, "online", settings, False)
+    sent, failed = send_records(clients, plan.group_name, chosen, "online", settings)
     parallel_seconds = time.perf_counter() - start
     return {
         "serial_per_second": serial / serial_seconds,
