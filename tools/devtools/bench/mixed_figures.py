@@ -17,7 +17,7 @@ from pathlib import Path
 
 from devtools.bench.figures import lookup_users
 from devtools.bench.load import wrk_run
-from devtools.bench.push_figures import HOLD_OUT_AFTER
+from devtools.bench.push_figures import HOLD_OUT_AFTER, applied_held_out_store
 from devtools.bench.report import Figure
 from devtools.bench.runner import Bench
 from devtools.bench.serving_figures import LOAD_CLIENTS, SERVICE
@@ -33,7 +33,7 @@ VISIBLE_P99_MS = 50
 
 def mixed_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure]:
     fresh = Bench(bench.work_dir / "mixed", bench.console, dict(bench.env), smoke=bench.smoke)
-    config, raw = _prepared(fresh, scale, redis_endpoint)
+    config, raw = applied_held_out_store(fresh, scale, redis_endpoint)  # loaded a day before, below
     day_before = (datetime.fromisoformat(HOLD_OUT_AFTER) - timedelta(days=1)).isoformat()
     fresh.step("backfill_before", scale, MODULE, config=str(config), end=day_before)
     users = lookup_users(fresh, scale, bench.sized(2_000, 200))
@@ -64,18 +64,6 @@ def mixed_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figur
             read, pushed, materialized = read.result(), pushed.result(), materialized.result()
     lost = fresh.step("lost_orders", scale, MODULE, config=str(config), sent=[str(p) for p in sent])
     return _figures(quiet_read, read, quiet_push, pushed, materialized, lost)
-
-
-def _prepared(fresh: Bench, scale: float, redis_endpoint: str) -> tuple[Path, Path]:
-    """The held-out data, its feature tables and an applied Redis store (not loaded yet)."""
-    raw = fresh.scale_dir(scale) / "raw"
-    fresh.cli(scale, "delivery-fs", "generate-data", "--scale", f"{scale:g}", "--hold-out-after", HOLD_OUT_AFTER)  # fmt: skip
-    for leftover in sorted((raw / "pushed_transactions").glob("batch-*.parquet")):
-        leftover.unlink()  # a previous run's pushes
-    fresh.cli(scale, "delivery-fs", "build-features")
-    config = fresh.applied_store(scale, "redis", {"DELIVERY_FS_REDIS": redis_endpoint})
-    fresh.env["FEAST_FS_YAML_FILE_PATH"] = str(config)
-    return config, raw
 
 
 def _wait_for(ready: Path, pushing) -> None:

@@ -53,9 +53,16 @@ def push_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figure
 
 
 def held_out_store(bench: Bench, scale: float, redis_endpoint: str) -> tuple[Path, Path]:
+    """``applied_held_out_store``, loaded online as of T0 (``backfill-online``)."""
+    config, raw = applied_held_out_store(bench, scale, redis_endpoint)
+    bench.cli(scale, "delivery-fs", "backfill-online")
+    return config, raw
+
+
+def applied_held_out_store(bench: Bench, scale: float, redis_endpoint: str) -> tuple[Path, Path]:
     """Data held out after ``HOLD_OUT_AFTER`` (a previous run's pushes removed), features built, a
-    Redis store applied and loaded as of T0; its feature_store.yaml (also set in ``bench.env``) and
-    raw directory."""
+    Redis store applied (not loaded); its feature_store.yaml (also set in ``bench.env``) and raw
+    directory."""
     raw = bench.scale_dir(scale) / "raw"
     bench.cli(scale, "delivery-fs", "generate-data", "--scale", f"{scale:g}", "--hold-out-after", HOLD_OUT_AFTER)  # fmt: skip
     for leftover in sorted((raw / "pushed_transactions").glob("batch-*.parquet")):
@@ -63,7 +70,6 @@ def held_out_store(bench: Bench, scale: float, redis_endpoint: str) -> tuple[Pat
     bench.cli(scale, "delivery-fs", "build-features")
     config = bench.applied_store(scale, "redis", {"DELIVERY_FS_REDIS": redis_endpoint})
     bench.env["FEAST_FS_YAML_FILE_PATH"] = str(config)
-    bench.cli(scale, "delivery-fs", "backfill-online")
     return config, raw
 
 
