@@ -56,13 +56,20 @@ def encode_rows(
     view: FeatureView,
     join_keys: dict[str, ValueType],
     key_version: int,
+    encoded: dict[str, EncodedColumn] | None = None,
 ) -> EncodedRows:
-    """``batch`` (the view's features, join keys and timestamps, named as in the view) encoded."""
-    missing = [f.name for f in view.features if f.name not in batch.schema.names]
+    """``batch`` (the view's features, join keys and timestamps, named as in the view) encoded;
+    the features in ``encoded`` (already encoded by the caller) are taken as they are."""
+    encoded = encoded or {}
+    names = set(batch.schema.names) | set(encoded)
+    missing = [f.name for f in view.features if f.name not in names]
     if missing:
         raise ValueError(f"Column {missing[0]} not found in table")  # Feast's message
     features = {
-        f.name: encode_column(batch.column(f.name), f.dtype.to_value_type()) for f in view.features
+        f.name: encoded[f.name]
+        if f.name in encoded
+        else encode_column(batch.column(f.name), f.dtype.to_value_type())
+        for f in view.features
     }
     source = view.batch_source
     created = source.created_timestamp_column

@@ -16,15 +16,22 @@ as of their latest applied order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from feature_repo.push.orders import PushedOrder
 from feature_repo.push.results import OrderResult, OrderStatus
-from feature_repo.transforms.ledger_windows import OrderLedger, order_from_row, order_stats_at
-from feature_repo.transforms.transaction_features import transaction_features_table
+from feature_repo.transforms.ledger_windows import (
+    OrderLedger,
+    instant_us,
+    order_from_row,
+    order_stats_at,
+)
+from feature_repo.transforms.transaction_features import order_feature_columns
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LATE_REASON = "it reaches the online store with the next batch build"
@@ -94,46 +101,50 @@ def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | Non
 
 
 def transaction_rows(changes: list[UserChange]) -> pd.DataFrame:
-    """The ``transaction_features`` rows of the applied orders, from the shared transform.
+    """The ``transaction_features`` rows of the applied orders (by id), computed by the shared
+    transform's rule (``order_feature_columns``) without a frame per batch.
 
-    Each user's previous order (the ledger's latest before the batch) is handed to the transform as
-    context, so ``hours_since_previous_order`` sees it; ``user_order_number`` then counts from the
-    lifetime orders before the batch."""
-    rows, registrations, offsets = [], {}, {}
+    Each user's previous order is the ledger's latest before the batch, then the previous applied
+    order (``hours_since_previous_order``); ``user_order_number`` counts from the lifetime orders
+    before the batch."""
+    orders = [order for change in changes for order in change.applied]
+    placed_us, previous_us, registered_us, numbers = [], [], [], []
     for change in changes:
-        registrations[change.user_id] = _instant(change.before.registered_at_us or 0)
-        offsets[change.user_id] = change.before.lifetime_order_count
-        if change.before.orders:
-            previous = change.before.orders[-1]
-            offsets[change.user_id] -= 1
-            rows.append(
-                {
-                    "transaction_id": -1, "user_id": change.user_id,
-                    "amount": previous.amount_cents / 100, "shipping_costs": 0.0,
-                    "discount_coupon": 0, "discount_coupon_amount": 0, "payment_method": "",
-                    "transaction_date": _instant(previous.instant_us), "delivery_type": "",
-                }
-            )  # fmt: skip
-        rows += [_order_row(order) for order in change.applied]
-    transactions = pd.DataFrame(rows)
-    transactions["transaction_date"] = pd.to_datetime(transactions["transaction_date"], utc=True)
-    users = pd.DataFrame(
-        {"user_id": list(registrations), "registration_date": pd.to_datetime(list(registrations.values()), utc=True)}
+        latest = change.before.latest_order
+        previous = math.nan if latest is None else latest.instant_us
+        for number, order in enumerate(change.applied, change.before.lifetime_order_count + 1):
+            instant = instant_us(order.transaction_date)
+            placed_us.append(instant)
+            previous_us.append(previous)
+            registered_us.append(change.before.registered_at_us or 0)
+            numbers.append(number)
+            previous = instant
+    placed = np.array(placed_us, np.int64)
+    seconds = placed.astype(np.float64) / 1e6  # as epoch_seconds reads an instant
+    amount = np.array([o.amount for o in orders], np.float64)
+    computed = order_feature_columns(
+        amount, np.array([o.discount_coupon for o in orders], np.int64),
+        np.array([o.discount_coupon_amount for o in orders], np.int64),
+        pd.DatetimeIndex(placed.astype("datetime64[us]")).tz_localize(UTC), seconds,
+        np.array(previous_us, np.float64) / 1e6, np.array(registered_us, np.float64) / 1e6,
     )  # fmt: skip
-    table = transaction_features_table(users, transactions)
-    table = table[table["transaction_id"] != -1].reset_index(drop=True)
-    table["user_order_number"] += table["user_id"].map(offsets)
-    return table
-
-
-def _order_row(order: PushedOrder) -> dict:
-    return {
-        "transaction_id": order.transaction_id, "user_id": order.user_id, "amount": order.amount,
-        "shipping_costs": order.shipping_costs, "discount_coupon": order.discount_coupon,
-        "discount_coupon_amount": order.discount_coupon_amount,
-        "payment_method": order.payment_method, "transaction_date": order.transaction_date,
-        "delivery_type": order.delivery_type,
-    }  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "transaction_id": np.array([o.transaction_id for o in orders], np.int64),
+            "user_id": np.array([o.user_id for o in orders], np.int64),
+            "event_timestamp": pd.DatetimeIndex(placed.astype("datetime64[us]")).tz_localize(UTC),
+            "amount": amount,
+            "shipping_costs": np.array([o.shipping_costs for o in orders], np.float64),
+            **{name: computed[name] for name in ("discount_coupon_used", "discount_coupon_amount", "net_amount", "discount_share")},
+            "payment_method": [o.payment_method for o in orders],
+            "delivery_type": [o.delivery_type for o in orders],
+            **{name: computed[name] for name in ("order_hour_utc", "order_day_of_week", "is_weekend")},
+            "user_order_number": np.array(numbers, np.int64),
+            "hours_since_previous_order": computed["hours_since_previous_order"],
+            "days_since_registration": computed["days_since_registration"],
+        }
+    )  # fmt: skip
+    return table.sort_values("transaction_id", kind="stable", ignore_index=True)
 
 
 def write_instant(change: UserChange, stored: datetime | None) -> datetime:

@@ -58,6 +58,11 @@ def python_of(proto: ValueProto) -> Any:
     return list(value.val) if kind.endswith("_list_val") else value
 
 
+def python_of_bytes(serialized: bytes | None) -> Any:
+    """The Python value of a serialized ``ValueProto`` (``None`` or ``b""``: unset, as None)."""
+    return python_of(ValueProto.FromString(serialized)) if serialized else None
+
+
 def _nat() -> Any:
     import pandas as pd
 

@@ -17,7 +17,6 @@ import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from feature_repo.transforms.window_rule import (
@@ -61,42 +60,107 @@ class Order(NamedTuple):
         return (self.instant_us, self.transaction_id)
 
 
-@dataclass(frozen=True)
 class OrderLedger:
-    """A user's recent orders (sorted by rank) and lifetime facts; instants in Unix microseconds."""
+    """A user's recent orders (sorted by rank) and lifetime facts; instants in Unix microseconds.
 
-    registered_at_us: int | None
-    orders: tuple[Order, ...] = ()
-    lifetime_order_count: int = 0
-    last_order_at_us: int | None = None
+    The orders are kept as the view's parallel columns (``columns``, in ``ORDER_COLUMNS`` order:
+    what is read and written, with no tuple per order); ``orders`` gives them as ``Order``s.
+    A ledger is a value: ``with_order`` returns a new one, and its columns are never changed."""
+
+    __slots__ = ("registered_at_us", "columns", "lifetime_order_count", "last_order_at_us")
+
+    def __init__(
+        self,
+        registered_at_us: int | None,
+        orders: Iterable[Order] = (),
+        lifetime_order_count: int = 0,
+        last_order_at_us: int | None = None,
+    ) -> None:
+        ranked = tuple(orders)
+        columns = [list(column) for column in zip(*ranked, strict=True)] if ranked else None
+        self._set(registered_at_us, columns, lifetime_order_count, last_order_at_us)
+
+    def _set(self, registered, columns, lifetime, last) -> None:
+        setter = object.__setattr__  # read-only attributes after this
+        setter(self, "registered_at_us", registered)
+        setter(self, "columns", tuple(columns or ([] for _ in ORDER_COLUMNS)))
+        setter(self, "lifetime_order_count", lifetime)
+        setter(self, "last_order_at_us", last)
+
+    @classmethod
+    def of_columns(
+        cls,
+        registered_at_us: int | None,
+        columns: Iterable[list],
+        lifetime_order_count: int,
+        last_order_at_us: int | None,
+    ) -> OrderLedger:
+        """A ledger of sorted parallel columns (``ORDER_COLUMNS`` order), taken as they are."""
+        ledger = cls.__new__(cls)
+        ledger._set(registered_at_us, list(columns), lifetime_order_count, last_order_at_us)
+        return ledger
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"an OrderLedger is read-only: {name} cannot be set")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OrderLedger):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and holds lists
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderLedger(registered_at_us={self.registered_at_us!r}, orders={self.orders!r}, "
+            f"lifetime_order_count={self.lifetime_order_count!r}, "
+            f"last_order_at_us={self.last_order_at_us!r})"
+        )
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        return tuple(map(Order._make, zip(*self.columns, strict=True)))
+
+    @property
+    def latest_order(self) -> Order | None:
+        """The latest order, if any (without building the others)."""
+        return Order._make(column[-1] for column in self.columns) if self.columns[0] else None
 
     @property
     def latest_rank(self) -> tuple[int, int] | None:
-        return self.orders[-1].rank if self.orders else None
+        ids, instants = self.columns[0], self.columns[1]
+        return (instants[-1], ids[-1]) if ids else None
 
     def knows(self, transaction_id: int) -> bool:
-        return any(order.transaction_id == transaction_id for order in self.orders)
+        return transaction_id in self.columns[0]
 
     def with_order(self, order: Order) -> OrderLedger:
         """The ledger after a new order ranked after every order it holds (older ones are late)."""
         latest = self.latest_rank
         if latest is not None and order.rank <= latest:
             raise ValueError(f"order {order.transaction_id} is not newer than the ledger's latest")
-        return replace(
-            self,
-            orders=trimmed((*self.orders, order)),
-            lifetime_order_count=self.lifetime_order_count + 1,
-            last_order_at_us=order.instant_us,
+        first = first_kept(self.columns[1], order.instant_us)
+        columns = [
+            [*column[first:], value] for column, value in zip(self.columns, order, strict=True)
+        ]
+        return OrderLedger.of_columns(
+            self.registered_at_us, columns, self.lifetime_order_count + 1, order.instant_us
         )
 
 
+def first_kept(instants: list[int], latest_us: int) -> int:
+    """The position of the first of ``instants`` (sorted) that can still count at or after
+    ``latest_us``: the ledger keeps the orders placed less than ``LEDGER_DAYS`` before its latest."""
+    return bisect_right(instants, latest_us - LEDGER_DAYS * MICROS_PER_DAY)
+
+
 def trimmed(orders: Iterable[Order]) -> tuple[Order, ...]:
-    """The orders that can still count at or after the latest one: less than ``LEDGER_DAYS`` older."""
+    """The orders that can still count at or after the latest one (``first_kept``), by rank."""
     ranked = sorted(orders, key=lambda order: order.rank)
     if not ranked:
         return ()
-    since = ranked[-1].instant_us - LEDGER_DAYS * MICROS_PER_DAY
-    return tuple(order for order in ranked if order.instant_us > since)
+    first = first_kept([order.instant_us for order in ranked], ranked[-1].instant_us)
+    return tuple(ranked[first:])
 
 
 def cents(amount: float) -> int:
@@ -105,16 +169,10 @@ def cents(amount: float) -> int:
 
 
 def ledger_columns(ledger: OrderLedger) -> dict[str, Any]:
-    """The ledger as the view's fields (parallel lists and scalars)."""
-    orders = ledger.orders
+    """The ledger as the view's fields (parallel lists, the ledger's own: not to be changed, and
+    scalars)."""
     return {
-        "transaction_ids": [o.transaction_id for o in orders],
-        "order_instants_us": [o.instant_us for o in orders],
-        "amounts_cents": [o.amount_cents for o in orders],
-        "shipping_costs_cents": [o.shipping_costs_cents for o in orders],
-        "coupon_flags": [o.coupon_flag for o in orders],
-        "coupon_amounts": [o.coupon_amount for o in orders],
-        "delivery_types": [o.delivery_type for o in orders],
+        **dict(zip(ORDER_COLUMNS, ledger.columns, strict=True)),
         "lifetime_order_count": ledger.lifetime_order_count,
         "last_order_at_us": ledger.last_order_at_us,
         "registered_at_us": ledger.registered_at_us,
@@ -125,14 +183,15 @@ def ledger_from_columns(values: Mapping[str, Any]) -> OrderLedger:
     """The ledger from the view's fields (missing lists are empty)."""
     columns = [list(map(int, values.get(name) or [])) for name in ORDER_COLUMNS[:-1]]
     columns.append(list(map(str, values.get(ORDER_COLUMNS[-1]) or [])))
-    orders = tuple(map(Order._make, zip(*columns, strict=True)))  # a push reads ~1,000 ledgers
+    if len({len(column) for column in columns}) > 1:
+        raise ValueError(f"the ledger's columns differ in length: {[len(c) for c in columns]}")
     last = values.get("last_order_at_us")
     registered = values.get("registered_at_us")
-    return OrderLedger(
-        registered_at_us=None if registered is None else int(registered),
-        orders=orders,
-        lifetime_order_count=int(values.get("lifetime_order_count") or 0),
-        last_order_at_us=None if last is None else int(last),
+    return OrderLedger.of_columns(
+        None if registered is None else int(registered),
+        columns,
+        int(values.get("lifetime_order_count") or 0),
+        None if last is None else int(last),
     )
 
 
