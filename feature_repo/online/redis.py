@@ -40,6 +40,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from feature_repo.core.feast_internals import redis_client, redis_hash_field
 from feature_repo.online.encoded_rows import BulkWriter, EncodedRows
 from feature_repo.online.errors import RERUN_HINT, OnlineStoreError, OnlineStoreUnavailableError
+from feature_repo.online.redis_script_reader import ScriptedHashReader
 from feature_repo.online.redis_script_writer import ScriptedHashWriter
 from feature_repo.online.value_columns import timestamp_messages
 
@@ -137,19 +138,26 @@ class BulkRedisOnlineStore(RedisOnlineStore):
         entity_keys: Sequence[EntityKeyProto],
         requested_features: Sequence[str],
     ) -> list[tuple[datetime, list[bytes | None]] | None]:
-        """What ``online_read`` reads (one pipelined ``HMGET`` per entity), left serialized: per
-        entity, the event time as Feast reads it and each requested feature's stored bytes
-        (``None`` or ``b""``: unset), or ``None`` where no value is set (Feast's unset values).
-        A push decodes only what it needs, without a ``ValueProto`` dict per entity."""
+        """What ``online_read`` reads (in one script call; on a cluster, one pipelined ``HMGET``
+        per entity), left serialized: per entity, the event time as Feast reads it and each
+        requested feature's stored bytes (``None`` or ``b""``: unset), or ``None`` where no value
+        is set (Feast's unset values). A push decodes only what it needs, without a
+        ``ValueProto`` dict per entity."""
         reader = _HashWriter(None, config, table)
         fields = [reader.field(name) for name in requested_features] + [reader.ts_field]
         version = config.entity_key_serialization_version
         client = redis_client(self, config.online_store)
-        with client.pipeline(transaction=False) as pipe:
-            for key in entity_keys:
-                serialized = serialize_entity_key(key, entity_key_serialization_version=version)
-                pipe.hmget(serialized + reader.suffix, fields)
-            replies = pipe.execute()
+        keys = [
+            serialize_entity_key(key, entity_key_serialization_version=version) + reader.suffix
+            for key in entity_keys
+        ]
+        if not str(config.online_store.redis_type).endswith("cluster"):
+            replies = ScriptedHashReader(client).read(keys, fields)
+        else:
+            with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hmget(key, fields)
+                replies = pipe.execute()
         rows: list[tuple[datetime, list[bytes | None]] | None] = []
         for reply in replies:
             values = reply[:-1]

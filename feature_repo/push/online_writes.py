@@ -11,7 +11,7 @@ instead of a ``ValueProto`` per value and two pipelined commands per row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from feast.value_type import ValueType
 
 from feature_repo.online.encoded_rows import encode_rows
 from feature_repo.online.value_columns import EncodedColumn
-from feature_repo.push.values import converter, python_of, python_of_bytes
+from feature_repo.push.values import converter, python_of, python_of_bytes, serialized_lists
 
 # lists already in Python are serialized a value at a time (by the protobuf runtime), faster than
 # through Arrow columns; the bytes are the same (``value_columns``' lists are stored without texts)
@@ -53,11 +53,22 @@ def write_view_rows(
     event_times: Sequence[datetime],
 ) -> None:
     """Write one row per entity key (``{join_key: value}``) of ``view_name``, at ``event_times``."""
+    view_rows_write(store, view_name, keys, rows, event_times)()
+
+
+def view_rows_write(
+    store: FeatureStore,
+    view_name: str | FeatureView,
+    keys: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
+    event_times: Sequence[datetime],
+) -> Callable[[], None]:
+    """``write_view_rows`` prepared: the rows encoded now, sent when the result is called."""
     if not rows:
-        return
+        return _nothing
     view = view_of(store, view_name)
     features = [f.name for f in view.features]
-    write_view_columns(
+    return view_columns_write(
         store, view,
         {name: [key[name] for key in keys] for name in keys[0]},
         {name: [row.get(name) for row in rows] for name in features}, event_times,
@@ -73,17 +84,32 @@ def write_view_columns(
 ) -> None:
     """Write the rows of ``view_name`` given as columns: ``keys`` (join key: values), ``columns``
     (feature: values; a missing feature is unset), one event time per row."""
+    view_columns_write(store, view_name, keys, columns, event_times)()
+
+
+def view_columns_write(
+    store: FeatureStore,
+    view_name: str | FeatureView,
+    keys: Mapping[str, Sequence[Any]],
+    columns: Mapping[str, Sequence[Any]],
+    event_times: Sequence[datetime],
+) -> Callable[[], None]:
+    """``write_view_columns`` prepared: the rows encoded now, sent when the result is called (a
+    push encodes the next view's rows while the store takes these)."""
     if not len(event_times):
-        return
+        return _nothing
     view = view_of(store, view_name)
     online = store.provider.online_store
     if getattr(online, "small_bulk_loads", False) and len(event_times) >= ENCODED_ROWS:
-        _write_encoded(store, view, keys, columns, event_times)
-        return
+        return _encoded_write(store, view, keys, columns, event_times)
     columns, keys = _lists(columns), _lists(keys)
     rows = [{name: values[i] for name, values in columns.items()} for i in range(len(event_times))]
     key_rows = [{name: values[i] for name, values in keys.items()} for i in range(len(rows))]
-    _write_protos(store, view, key_rows, rows, list(event_times))
+    return _protos_write(store, view, key_rows, rows, list(event_times))
+
+
+def _nothing() -> None:
+    return None
 
 
 def _lists(columns: Mapping[str, Sequence[Any]]) -> dict[str, list]:
@@ -94,15 +120,14 @@ def _lists(columns: Mapping[str, Sequence[Any]]) -> dict[str, list]:
     }
 
 
-def _write_encoded(store, view: FeatureView, keys, columns, event_times) -> None:
+def _encoded_write(store, view: FeatureView, keys, columns, event_times) -> Callable[[], None]:
     arrays = {name: pa.array(values, from_pandas=True) for name, values in keys.items()}
     encoded = {}
     for feature in view.features:
         values = columns.get(feature.name)
         value_type = feature.dtype.to_value_type()
         if value_type in PROTO_ENCODED and values is not None:
-            convert = converter(value_type)
-            serialized = [convert(value).SerializeToString() for value in values]
+            serialized = serialized_lists(value_type, _lists({"": values})[""])
             encoded[feature.name] = EncodedColumn(serialized, [None] * len(serialized))
             continue
         kind = ARROW_TYPES[value_type]
@@ -118,11 +143,15 @@ def _write_encoded(store, view: FeatureView, keys, columns, event_times) -> None
     join_keys = {e.name: e.dtype.to_value_type() for e in view.entity_columns}
     version = store.config.entity_key_serialization_version
     rows = encode_rows(batch, view, join_keys, version, encoded)
-    with store.provider.online_store.bulk_load(store.config, view) as writer:
-        writer.write(writer.prepare(rows))
+
+    def send() -> None:
+        with store.provider.online_store.bulk_load(store.config, view) as writer:
+            writer.write(writer.prepare(rows))
+
+    return send
 
 
-def _write_protos(store, view: FeatureView, keys, rows, event_times) -> None:
+def _protos_write(store, view: FeatureView, keys, rows, event_times) -> Callable[[], None]:
     columns = {}
     for feature in view.features:
         convert = converter(feature.dtype.to_value_type())
@@ -131,7 +160,7 @@ def _write_protos(store, view: FeatureView, keys, rows, event_times) -> None:
     for position, (key, event_time) in enumerate(zip(keys, event_times, strict=True)):
         values = {name: column[position] for name, column in columns.items()}
         data.append((_entity_key(key), values, event_time, None))
-    store.provider.online_store.online_write_batch(store.config, view, data, None)
+    return lambda: store.provider.online_store.online_write_batch(store.config, view, data, None)
 
 
 def read_view_rows(

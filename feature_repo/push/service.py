@@ -1,9 +1,11 @@
 """A push, end to end: check the orders, read the affected users' ledgers (one round trip per part
 of the batch), apply the orders, append them offline, then write the rows online.
 
-Per part of ``PART_ORDERS`` orders (whole users): the ledgers are read with the online store's ``online_read`` (one round trip); the
+Per part of ``PART_ORDERS`` orders (whole users): the ledgers are read with the online store's
+``online_read`` (one round trip; on Redis left serialized, ``online_read_serialized``); the
 checked orders that are not rejected are appended to the pushed-orders dataset first; then the
-``transaction_features`` rows, the ``user_order_stats`` rows and last the ledgers are written. The
+``transaction_features`` rows, the ``user_order_stats`` rows and last the ledgers are written, in
+that order, each sent while the next is encoded (``ordered_sends``). The
 ledger is the record of what was applied: if the online store fails, the part's orders are reported
 ``failed`` (with the store's message, naming its endpoint) and nothing else is tried; pushing them
 again applies each once (an id in the ledger is a duplicate; the offline copy counts once).
@@ -28,10 +30,11 @@ from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import (
     read_view_rows,
+    view_columns_write,
     view_of,
-    write_view_columns,
-    write_view_rows,
+    view_rows_write,
 )
+from feature_repo.push.ordered_sends import OrderedSends
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.storage.s3 import S3StorageError
@@ -105,22 +108,25 @@ class OrderPusher:
     def _write(
         self, batch: AppliedBatch, stored_times: dict[int, datetime | None], views: dict
     ) -> None:
+        """The three views' rows, each sent (``OrderedSends``) while the next is prepared."""
         if not batch.changes:
             return
         keys = [{"user_id": c.user_id} for c in batch.changes]
         times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
-        orders = transaction_rows(batch.changes)
-        write_view_columns(
-            self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
-            {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
-        )  # fmt: skip
-        ledgers = [ledger_columns(c.after) for c in batch.changes]
-        stats = [
-            _stats_row(c.order_stats(ledger))
-            for c, ledger in zip(batch.changes, ledgers, strict=True)
-        ]
-        write_view_rows(self.store, views["user_order_stats"], keys, stats, times)
-        write_view_rows(self.store, views[LEDGER_VIEW], keys, ledgers, times)
+        with OrderedSends() as sends:
+            orders = transaction_rows(batch.changes)
+            sends.submit(view_columns_write(
+                self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
+                {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
+            ))  # fmt: skip
+            ledgers = [ledger_columns(c.after) for c in batch.changes]
+            stats = [
+                _stats_row(c.order_stats(ledger))
+                for c, ledger in zip(batch.changes, ledgers, strict=True)
+            ]
+            sends.submit(view_rows_write(self.store, views["user_order_stats"], keys, stats, times))
+            sends.submit(view_rows_write(self.store, views[LEDGER_VIEW], keys, ledgers, times))
+            sends.wait()
 
 
 def _stats_row(values: dict) -> dict:

@@ -49,6 +49,14 @@ def converter(value_type: ValueType) -> Callable[[Any], ValueProto]:
     return convert
 
 
+def serialized_lists(value_type: ValueType, values: list[list | None]) -> list[bytes]:
+    """Lists of ints (``INT64_LIST``) or strings (``STRING_LIST``) as the bytes ``converter``
+    gives, without converting each item again (a push writes ~1,000 ledgers of 7 lists)."""
+    if value_type == ValueType.INT64_LIST:
+        return [b"" if v is None else ValueProto(int64_list_val=Int64List(val=v)).SerializeToString() for v in values]  # fmt: skip
+    return [b"" if v is None else ValueProto(string_list_val=StringList(val=v)).SerializeToString() for v in values]  # fmt: skip
+
+
 def python_of(proto: ValueProto) -> Any:
     """The Python value of a ``ValueProto`` of those kinds (lists as lists; unset as None)."""
     kind = proto.WhichOneof("val")

@@ -9,19 +9,33 @@ counts in a window of ``W`` days while ``s <= t < s + W``; money is summed in ce
 rates are missing without orders; the top type has the most orders, ties alphabetical. The row
 also carries the instant the batch table's row in force at ``t`` starts (registration, the last
 order or the last exit from a window), so the caller applies the view's TTL as the offline join does.
+The ledger itself lives in ``order_ledger`` (its names are reached from here too).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
+from feature_repo.transforms.order_ledger import (
+    LEDGER_DAYS,
+    MICROS_PER_DAY,
+    ORDER_COLUMNS,
+    Order,
+    OrderLedger,
+    cents,
+    first_kept,
+    instant_us,
+    ledger_columns,
+    ledger_from_columns,
+    ledgers_of,
+    order_from_row,
+    trimmed,
+)
 from feature_repo.transforms.window_rule import (
     CENTS,
-    COUNTED,
     MONEY_DECIMALS,
     PER_WINDOW,
     RATIOS,
@@ -30,189 +44,40 @@ from feature_repo.transforms.window_rule import (
     WINDOW_DAYS,
 )
 
-MICROS_PER_DAY = 86_400 * 1_000_000
-LEDGER_DAYS = max(WINDOW_DAYS)
-ORDER_COLUMNS = (
-    "transaction_ids",
-    "order_instants_us",
-    "amounts_cents",
-    "shipping_costs_cents",
-    "coupon_flags",
-    "coupon_amounts",
-    "delivery_types",
-)
+__all__ = [  # the ledger's names, also reached from here
+    "LEDGER_DAYS", "MICROS_PER_DAY", "ORDER_COLUMNS", "Order", "OrderLedger", "cents",
+    "first_kept", "instant_us", "ledger_columns", "ledger_from_columns", "ledgers_of",
+    "order_from_row", "order_stats_at", "row_start_us", "trimmed",
+]  # fmt: skip
 
-
-class Order(NamedTuple):
-    """One order as the ledger keeps it (a named tuple: ledgers of every pushed user are built)."""
-
-    transaction_id: int
-    instant_us: int
-    amount_cents: int
-    shipping_costs_cents: int
-    coupon_flag: int
-    coupon_amount: int
-    delivery_type: str
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        """Orders are ranked by instant, then id (the batch's rule for same-instant orders)."""
-        return (self.instant_us, self.transaction_id)
-
-
-class OrderLedger:
-    """A user's recent orders (sorted by rank) and lifetime facts; instants in Unix microseconds.
-
-    The orders are kept as the view's parallel columns (``columns``, in ``ORDER_COLUMNS`` order:
-    what is read and written, with no tuple per order); ``orders`` gives them as ``Order``s.
-    A ledger is a value: ``with_order`` returns a new one, and its columns are never changed."""
-
-    __slots__ = ("registered_at_us", "columns", "lifetime_order_count", "last_order_at_us")
-
-    def __init__(
-        self,
-        registered_at_us: int | None,
-        orders: Iterable[Order] = (),
-        lifetime_order_count: int = 0,
-        last_order_at_us: int | None = None,
-    ) -> None:
-        ranked = tuple(orders)
-        columns = [list(column) for column in zip(*ranked, strict=True)] if ranked else None
-        self._set(registered_at_us, columns, lifetime_order_count, last_order_at_us)
-
-    def _set(self, registered, columns, lifetime, last) -> None:
-        setter = object.__setattr__  # read-only attributes after this
-        setter(self, "registered_at_us", registered)
-        setter(self, "columns", tuple(columns or ([] for _ in ORDER_COLUMNS)))
-        setter(self, "lifetime_order_count", lifetime)
-        setter(self, "last_order_at_us", last)
-
-    @classmethod
-    def of_columns(
-        cls,
-        registered_at_us: int | None,
-        columns: Iterable[list],
-        lifetime_order_count: int,
-        last_order_at_us: int | None,
-    ) -> OrderLedger:
-        """A ledger of sorted parallel columns (``ORDER_COLUMNS`` order), taken as they are."""
-        ledger = cls.__new__(cls)
-        ledger._set(registered_at_us, list(columns), lifetime_order_count, last_order_at_us)
-        return ledger
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"an OrderLedger is read-only: {name} cannot be set")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, OrderLedger):
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and holds lists
-
-    def __repr__(self) -> str:
-        return (
-            f"OrderLedger(registered_at_us={self.registered_at_us!r}, orders={self.orders!r}, "
-            f"lifetime_order_count={self.lifetime_order_count!r}, "
-            f"last_order_at_us={self.last_order_at_us!r})"
-        )
-
-    @property
-    def orders(self) -> tuple[Order, ...]:
-        return tuple(map(Order._make, zip(*self.columns, strict=True)))
-
-    @property
-    def latest_order(self) -> Order | None:
-        """The latest order, if any (without building the others)."""
-        return Order._make(column[-1] for column in self.columns) if self.columns[0] else None
-
-    @property
-    def latest_rank(self) -> tuple[int, int] | None:
-        ids, instants = self.columns[0], self.columns[1]
-        return (instants[-1], ids[-1]) if ids else None
-
-    def knows(self, transaction_id: int) -> bool:
-        return transaction_id in self.columns[0]
-
-    def with_order(self, order: Order) -> OrderLedger:
-        """The ledger after a new order ranked after every order it holds (older ones are late)."""
-        latest = self.latest_rank
-        if latest is not None and order.rank <= latest:
-            raise ValueError(f"order {order.transaction_id} is not newer than the ledger's latest")
-        first = first_kept(self.columns[1], order.instant_us)
-        columns = [
-            [*column[first:], value] for column, value in zip(self.columns, order, strict=True)
-        ]
-        return OrderLedger.of_columns(
-            self.registered_at_us, columns, self.lifetime_order_count + 1, order.instant_us
-        )
-
-
-def first_kept(instants: list[int], latest_us: int) -> int:
-    """The position of the first of ``instants`` (sorted) that can still count at or after
-    ``latest_us``: the ledger keeps the orders placed less than ``LEDGER_DAYS`` before its latest."""
-    return bisect_right(instants, latest_us - LEDGER_DAYS * MICROS_PER_DAY)
-
-
-def trimmed(orders: Iterable[Order]) -> tuple[Order, ...]:
-    """The orders that can still count at or after the latest one (``first_kept``), by rank."""
-    ranked = sorted(orders, key=lambda order: order.rank)
-    if not ranked:
-        return ()
-    first = first_kept([order.instant_us for order in ranked], ranked[-1].instant_us)
-    return tuple(ranked[first:])
-
-
-def cents(amount: float) -> int:
-    """Money in integer cents, rounded as the batch pipeline rounds it."""
-    return round(amount * CENTS)
-
-
-def ledger_columns(ledger: OrderLedger) -> dict[str, Any]:
-    """The ledger as the view's fields (parallel lists, the ledger's own: not to be changed, and
-    scalars)."""
-    return {
-        **dict(zip(ORDER_COLUMNS, ledger.columns, strict=True)),
-        "lifetime_order_count": ledger.lifetime_order_count,
-        "last_order_at_us": ledger.last_order_at_us,
-        "registered_at_us": ledger.registered_at_us,
-    }
-
-
-def ledger_from_columns(values: Mapping[str, Any]) -> OrderLedger:
-    """The ledger from the view's fields (missing lists are empty)."""
-    columns = [list(map(int, values.get(name) or [])) for name in ORDER_COLUMNS[:-1]]
-    columns.append(list(map(str, values.get(ORDER_COLUMNS[-1]) or [])))
-    if len({len(column) for column in columns}) > 1:
-        raise ValueError(f"the ledger's columns differ in length: {[len(c) for c in columns]}")
-    last = values.get("last_order_at_us")
-    registered = values.get("registered_at_us")
-    return OrderLedger.of_columns(
-        None if registered is None else int(registered),
-        columns,
-        int(values.get("lifetime_order_count") or 0),
-        None if last is None else int(last),
-    )
+_SUMMED = tuple((a.name, a.kind, a.ledger) for a in SUMMED)
+_RATIOS = tuple((a.name, a.numerator) for a in RATIOS)
+_NAMES = tuple(a.name for a in PER_WINDOW)
+_COLUMNS = {days: tuple(a.column(days) for a in PER_WINDOW) for days in WINDOW_DAYS}
 
 
 def _window_values(columns: Mapping[str, Any], first: int, days: int) -> dict[str, Any]:
     """The window's values from the orders at ``first`` and after (the columns are sorted), as
     ``window_rule`` declares them."""
+    count = len(columns["order_instants_us"]) - first
     sums: dict[str, Any] = {}
-    for aggregate in SUMMED:
-        if aggregate.kind == "count":
-            sums[aggregate.name] = len(columns["order_instants_us"]) - first
-        elif aggregate.kind == "money":
-            total = sum(columns[aggregate.ledger][first:])
-            sums[aggregate.name] = round(total / CENTS, MONEY_DECIMALS)
-        else:
-            sums[aggregate.name] = sum(columns[aggregate.ledger][first:])
-    count = sums[COUNTED]
-    for ratio in RATIOS:
-        sums[ratio.name] = sums[ratio.numerator] / count if count else math.nan
-    types = Counter(columns[TOP.ledger][first:])
-    sums[TOP.name] = min(types.items(), key=lambda kv: (-kv[1], kv[0]))[0] if types else None
-    return {aggregate.column(days): sums[aggregate.name] for aggregate in PER_WINDOW}
+    for name, kind, ledger in _SUMMED:
+        if kind == "count":
+            sums[name] = count
+            continue
+        values = columns[ledger]
+        total = sum(values[first:]) if first else sum(values)
+        sums[name] = round(total / CENTS, MONEY_DECIMALS) if kind == "money" else total
+    for name, numerator in _RATIOS:
+        sums[name] = sums[numerator] / count if count else math.nan
+    sums[TOP.name] = _top(columns[TOP.ledger][first:]) if count else None
+    return dict(zip(_COLUMNS[days], map(sums.__getitem__, _NAMES), strict=True))
+
+
+def _top(types: list[str]) -> str:
+    """The type with the most orders, a tie to the alphabetically first (``max`` keeps the first
+    of equal counts, and the candidates come in alphabetical order)."""
+    return max(sorted(set(types)), key=types.count)
 
 
 def row_start_us(columns: Mapping[str, Any], at_us: int) -> int | None:
@@ -250,43 +115,3 @@ def order_stats_at(ledger: OrderLedger | Mapping[str, Any], at_us: int) -> dict[
     values["lifetime_order_count"] = columns["lifetime_order_count"] or 0
     values["row_start_us"] = start
     return values
-
-
-def order_from_row(row: Any) -> Order:
-    """An order from a typed transaction row (``transaction_date`` a UTC timestamp)."""
-    return Order(
-        transaction_id=int(row.transaction_id),
-        instant_us=instant_us(row.transaction_date),
-        amount_cents=cents(row.amount),
-        shipping_costs_cents=cents(row.shipping_costs),
-        coupon_flag=int(row.discount_coupon),
-        coupon_amount=int(row.discount_coupon_amount),
-        delivery_type=str(row.delivery_type),
-    )
-
-
-def instant_us(instant: Any) -> int:
-    """Unix microseconds of a pandas/aware datetime (naive means UTC)."""
-    import pandas as pd
-
-    stamp = pd.Timestamp(instant)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return int(stamp.value // 1000)  # .value is nanoseconds whatever the unit
-
-
-def ledgers_of(registrations: Mapping[int, Any], transactions: Any) -> dict[int, OrderLedger]:
-    """Every user's ledger after all of ``transactions`` (typed rows); users without orders too."""
-    orders: dict[int, list[Order]] = {}
-    for row in transactions.itertuples(index=False):
-        orders.setdefault(int(row.user_id), []).append(order_from_row(row))
-    ledgers = {}
-    for user_id, registered in registrations.items():
-        mine = sorted(orders.get(int(user_id), []), key=lambda order: order.rank)
-        ledgers[int(user_id)] = OrderLedger(
-            registered_at_us=None if registered is None else instant_us(registered),
-            orders=trimmed(mine),
-            lifetime_order_count=len(mine),
-            last_order_at_us=mine[-1].instant_us if mine else None,
-        )
-    return ledgers
