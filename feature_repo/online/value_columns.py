@@ -18,6 +18,7 @@ conversion. ``tests/test_value_columns.py`` compares both, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,10 +44,16 @@ _LIST_ITEMS = 0x0A  # Int64List / StringList: field 1 (``val``), length-delimite
 @dataclass(frozen=True)
 class EncodedColumn:
     """One column of a view: each row's serialized ``ValueProto`` and the ``value_text`` Feast's
-    SQLite store writes beside it (``None`` where it writes NULL)."""
+    SQLite store writes beside it (``None`` where it writes NULL), made only when a store asks for
+    them (``texts``: only SQLite does)."""
 
     serialized: list[bytes]
-    texts: list[str | None]
+    text_source: list[str | None] | Callable[[], list[str | None]]
+
+    @property
+    def texts(self) -> list[str | None]:
+        source = self.text_source
+        return source() if callable(source) else source
 
 
 def encode_column(column: pa.Array | pa.ChunkedArray, value_type: ValueType) -> EncodedColumn:
@@ -77,28 +84,29 @@ def _fast_path(column: pa.Array, value_type: ValueType) -> EncodedColumn | None:
     if value_type == ValueType.BOOL and pa.types.is_boolean(kind):
         valid = _valid(column)
         values = column.fill_null(False).to_numpy(zero_copy_only=False).astype(np.int64)
-        texts = [
-            str(v) if ok else None
-            for v, ok in zip(values.astype(bool).tolist(), valid.tolist(), strict=True)
-        ]
-        return EncodedColumn(_varints(_tag(value_type), values, valid), texts)
+        return EncodedColumn(
+            _varints(_tag(value_type), values, valid),
+            lambda: _texts(values.astype(bool).tolist(), valid),
+        )
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         return None
     numbers = np.asarray(column.to_numpy(zero_copy_only=False))  # float64 with NaN where null
     valid = ~np.isnan(numbers) if numbers.dtype.kind == "f" else _valid(column)
     if value_type == ValueType.INT64:
         values = np.where(valid, numbers, 0).astype(np.int64)  # int(x): truncated, as Feast's
-        texts = [
-            str(v) if ok else None for v, ok in zip(values.tolist(), valid.tolist(), strict=True)
-        ]
-        return EncodedColumn(_varints(_tag(value_type), values, valid), texts)
+        return EncodedColumn(
+            _varints(_tag(value_type), values, valid), lambda: _texts(values.tolist(), valid)
+        )
     if value_type == ValueType.DOUBLE and numbers.dtype in (np.float64, np.int64):
         doubles = numbers.astype(np.float64)
-        texts = [
-            str(v) if ok else None for v, ok in zip(doubles.tolist(), valid.tolist(), strict=True)
-        ]
-        return EncodedColumn(_doubles(_tag(value_type), doubles, valid), texts)
+        return EncodedColumn(
+            _doubles(_tag(value_type), doubles, valid), lambda: _texts(doubles.tolist(), valid)
+        )
     return None
+
+
+def _texts(values: list, valid: np.ndarray) -> list[str | None]:
+    return [str(v) if ok else None for v, ok in zip(values, valid.tolist(), strict=True)]
 
 
 def _valid(column: pa.Array) -> np.ndarray:

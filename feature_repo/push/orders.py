@@ -24,6 +24,7 @@ from feature_repo.core import raw_format as tf
 from feature_repo.push.results import OrderResult, OrderStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+COLUMNS = frozenset(tf.TRANSACTION_COLUMNS)
 EARLIEST = pd.Timestamp("1970-01-01", tz=UTC)  # instants are kept as Unix time from here on
 
 
@@ -81,10 +82,11 @@ def checked_orders(
 ) -> tuple[list[PushedOrder], list[OrderResult]]:
     """The good orders, and a rejection for each bad one (field and location named)."""
     good, rejected = [], []
+    latest = pd.Timestamp(now) + FUTURE_TOLERANCE  # once for the batch
     for index, record in enumerate(records):
         location = location_of(index, kind)
         try:
-            good.append(_checked(record, index, location, now))
+            good.append(_checked(record, index, location, now, latest))
         except OrderProblem as problem:
             ids = record if isinstance(record, Mapping) else {}
             rejected.append(
@@ -96,13 +98,15 @@ def checked_orders(
     return good, rejected
 
 
-def _checked(record: Mapping[str, Any] | str, index: int, location: str, now: datetime):
+def _checked(
+    record: Mapping[str, Any] | str, index: int, location: str, now: datetime, latest: pd.Timestamp
+) -> PushedOrder:
     if not isinstance(record, Mapping):
         raise OrderProblem(f"not a JSON object with the tutorial's columns: {str(record)[:60]!r}")
     missing = [c for c in tf.TRANSACTION_COLUMNS if _blank(record.get(c))]
     if missing:
         raise OrderProblem(f"missing field(s) {missing}")
-    extra = sorted(set(record) - set(tf.TRANSACTION_COLUMNS))
+    extra = sorted(set(record) - COLUMNS)
     if extra:
         raise OrderProblem(f"unexpected field(s) {extra}; expected {list(tf.TRANSACTION_COLUMNS)}")
     values = {column: _typed(column, kind, record[column]) for column, kind in tf.TRANSACTION_COLUMNS.items()}  # fmt: skip
@@ -113,7 +117,7 @@ def _checked(record: Mapping[str, Any] | str, index: int, location: str, now: da
         raise OrderProblem(f"discount_coupon: {record['discount_coupon']!r} must be 0 or 1")
     if values["transaction_date"] < EARLIEST:
         raise OrderProblem(f"transaction_date: {record['transaction_date']!r} is before 1970-01-01")
-    if values["transaction_date"] > pd.Timestamp(now) + FUTURE_TOLERANCE:
+    if values["transaction_date"] > latest:
         raise OrderProblem(
             f"transaction_date: {record['transaction_date']!r} is more than "
             f"{FUTURE_TOLERANCE.seconds // 60} minutes after now ({now:%Y-%m-%d %H:%M:%S} UTC)"

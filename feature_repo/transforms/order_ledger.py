@@ -203,6 +203,8 @@ def instant_us(instant: Any) -> int:
     """Unix microseconds of a pandas/aware datetime (naive means UTC)."""
     import pandas as pd
 
+    if type(instant) is pd.Timestamp and instant.tzinfo is not None:
+        return int(instant.value // 1000)  # an aware Timestamp (a pushed order's) as it is
     stamp = pd.Timestamp(instant)
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
