@@ -92,6 +92,15 @@ class OrderLedger:
 
     __hash__ = None  # type: ignore[assignment]  # equal by value, and holds lists
 
+    def __reduce__(self) -> tuple:  # copied and pickled through ``of_columns``
+        columns = [list(column) for column in self.columns]
+        return OrderLedger.of_columns, (
+            self.registered_at_us,
+            columns,
+            self.lifetime_order_count,
+            self.last_order_at_us,
+        )
+
     def __repr__(self) -> str:
         return (
             f"OrderLedger(registered_at_us={self.registered_at_us!r}, orders={self.orders!r}, "
