@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 from feast import RepoConfig
 from feast.infra.online_stores.redis import RedisOnlineStore
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
@@ -53,22 +54,19 @@ def test_a_serialized_redis_read_decodes_to_what_feasts_online_read_gives(redis_
     assert ours[0][0] == pd.Timestamp(100_000_250, unit="us", tz="UTC")  # by hand
 
 
-def test_sends_run_in_order_and_stop_at_the_first_failure():
+@pytest.mark.parametrize("threaded", [True, False])
+def test_sends_run_in_order_and_stop_at_the_first_failure(threaded):
     done: list[str] = []
 
     def failing() -> None:
         raise ConnectionError("store gone")
 
-    with OrderedSends() as sends:
+    with OrderedSends(threaded) as sends:
         sends.submit(lambda: done.append("transaction_features"))
-        sends.submit(failing)
-        sends.submit(lambda: done.append("ledger"))  # after a failure: never sent
-        try:
-            sends.wait()
-        except ConnectionError as error:
-            assert str(error) == "store gone"
-        else:
-            raise AssertionError("the failure was not raised")
+        with pytest.raises(ConnectionError, match="store gone"):
+            sends.submit(failing)  # in turn: raised here
+            sends.submit(lambda: done.append("ledger"))  # after a failure: never sent
+            sends.wait()  # on the thread: raised here
     assert done == ["transaction_features"]
 
 

@@ -43,6 +43,7 @@ from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_c
 LEDGER_VIEW = "user_order_ledger"
 WRITTEN_VIEWS = ("transaction_features", "user_order_stats", LEDGER_VIEW)  # in this order
 PART_ORDERS = 2_000
+THREADED_SENDS = 64  # users: fewer are sent in turn (one order: no thread to start)
 RETRY_HINT = "Push the failed orders again once it is reachable: each is applied once."
 
 
@@ -113,7 +114,7 @@ class OrderPusher:
             return
         keys = [{"user_id": c.user_id} for c in batch.changes]
         times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
-        with OrderedSends() as sends:
+        with OrderedSends(threaded=len(batch.changes) >= THREADED_SENDS) as sends:
             orders = transaction_rows(batch.changes)
             sends.submit(view_columns_write(
                 self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
