@@ -34,6 +34,7 @@ from feature_repo.serving.lookup.ledger_reads import ledger_read_plan, served_fr
 from feature_repo.serving.lookup.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.plan import ServicePlan, resolve_feature_view, service_plan
 from feature_repo.serving.readers.store_readers import store_reader
+from feature_repo.serving.stored_rows import RowsByView
 
 __all__ = [
     "REQUEST_TIME",
@@ -128,9 +129,9 @@ class OnlineFeatureReader:
                 )
         return checked
 
-    def _view_values(
-        self, rows: list[dict[str, Any]], now: datetime
-    ) -> dict[str, Sequence[FeatureValue]]:
+    def stored_rows(self, rows: Sequence[Mapping[str, Any]]) -> RowsByView:
+        """The stored rows of the entity rows' keys, by view key, not decoded: the store's part
+        of a lookup (the benchmark times it apart from decoding and computing)."""
         encoded: dict[tuple[str, ...], list[bytes]] = {}  # views with the same join keys share them
         keys = {}
         for view_key, encoder in self._encoders.items():
@@ -138,11 +139,16 @@ class OnlineFeatureReader:
                 encoded[encoder.join_keys] = [encoder.encode(row) for row in rows]
             keys[view_key] = encoded[encoder.join_keys]
         try:
-            stored = self._reader.read(keys)
+            return self._reader.read(keys)
         except Exception:
             # translated (once, per backend, in feature_repo.online) when it is the store's
             with online_store_errors(self.store, UNREACHABLE_HINT):
                 raise
+
+    def _view_values(
+        self, rows: list[dict[str, Any]], now: datetime
+    ) -> dict[str, Sequence[FeatureValue]]:
+        stored = self.stored_rows(rows)
         values: dict[str, Sequence[FeatureValue]] = {}
         for view in self.plan.views:
             width = len(view.features)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from devtools.bench.cpu_shares import CpuSampler
 from devtools.bench.figures import lookup_users
 from devtools.bench.load import wrk_run
 from devtools.bench.push_figures import HOLD_OUT_AFTER, applied_held_out_store
@@ -51,9 +52,10 @@ def mixed_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figur
     env = {**fresh.data_env(scale), "FEAST_FS_YAML_FILE_PATH": str(config)}
     with http_server(command, port, ready_path="/docs", env=env) as url:
         endpoint = url + "/get-online-features"
-        quiet_read = wrk_run(endpoint, bodies, LOAD_CLIENTS, seconds, fresh.work_dir)
+        with CpuSampler() as quiet_cpu:
+            quiet_read = wrk_run(endpoint, bodies, LOAD_CLIENTS, seconds, fresh.work_dir)
         quiet_push = fresh.step("steady_push", scale, MODULE, **push, sent=str(sent[0]))
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with ThreadPoolExecutor(max_workers=3) as pool, CpuSampler() as mixed_cpu:
             read = pool.submit(wrk_run, endpoint, bodies, LOAD_CLIENTS, seconds, fresh.work_dir)
             pushed = pool.submit(
                 fresh.step, "steady_push", scale, MODULE,
@@ -61,9 +63,12 @@ def mixed_figures(bench: Bench, scale: float, redis_endpoint: str) -> list[Figur
             )  # fmt: skip
             _wait_for(ready, pushed)
             materialized = pool.submit(_materialize_day, fresh, scale, config)
-            read, pushed, materialized = read.result(), pushed.result(), materialized.result()
+            read = read.result()
+            mixed_cpu.stop()  # the CPU of the read window: where it went while wrk measured
+            pushed, materialized = pushed.result(), materialized.result()
     lost = fresh.step("lost_orders", scale, MODULE, config=str(config), sent=[str(p) for p in sent])
-    return _figures(quiet_read, read, quiet_push, pushed, materialized, lost)
+    cpu = {"quiet_read": quiet_cpu.shares(), "mixed": mixed_cpu.shares()}
+    return _figures(quiet_read, read, quiet_push, pushed, materialized, lost, cpu)
 
 
 def _wait_for(ready: Path, pushing) -> None:
@@ -78,12 +83,16 @@ def _materialize_day(bench: Bench, scale: float, config: Path) -> dict:
     return {"seconds": time.perf_counter() - begin, "end": HOLD_OUT_AFTER}
 
 
-def _figures(quiet_read, read, quiet_push, pushed, materialized, lost) -> list[Figure]:
+def _figures(quiet_read, read, quiet_push, pushed, materialized, lost, cpu) -> list[Figure]:
     label = f"mixed: {LOAD_CLIENTS} clients + pushes + materialize-incremental"
     visible, quiet_visible = pushed["visible"] or {}, quiet_push["visible"] or {}
     errors = read["errors"] + pushed["errors"]
     details = {"read": read, "quiet_read": quiet_read, "push": pushed, "quiet_push": quiet_push,
-               "materialize_incremental": materialized, "lost": lost}  # fmt: skip
+               "materialize_incremental": materialized, "lost": lost,
+               "cpu": {window: shares.as_dict() for window, shares in cpu.items()}}  # fmt: skip
+    served, quiet_served = (
+        cpu[window].share("scoring service") for window in ("mixed", "quiet_read")
+    )
     return [
         Figure(f"{label}, read p99", "ms", read["p99_ms"], quiet_read["p99_ms"],
                f"<= {READ_P99_LIMIT}x quiet read p99", read["p99_ms"] <= READ_P99_LIMIT * quiet_read["p99_ms"],
@@ -92,6 +101,9 @@ def _figures(quiet_read, read, quiet_push, pushed, materialized, lost) -> list[F
         Figure(f"{label}, read max", "ms", read["max_ms"], quiet_read["max_ms"], "(reported: vs quiet)", True),
         Figure(f"{label}, reads", "requests/s", read["requests_per_second"],
                quiet_read["requests_per_second"], "(reported: vs quiet)", True),
+        Figure(f"{label}, the scoring service's share of the cores", "share", served, quiet_served,
+               "(reported: vs quiet; the rest went to wrk, Redis, the pusher and the materialization)",
+               True, details=details["cpu"]),
         Figure(f"{label}, pushed", "orders/s", pushed["orders_per_second"], quiet_push["orders_per_second"],
                f"(reported: paced at {pushed['rate']:,}/s; vs quiet)", True),
         Figure(f"{label}, push-to-visible p50", "ms", visible.get("p50_ms", float("nan")),

@@ -80,7 +80,7 @@ def online_figures(bench: Bench, scale: float, configs: dict[str, Path], users, 
     for profile, config in configs.items():
         for batch in (1, 100) if profile == "redis" else (1,):
             runs = {m: online_lookup(bench, scale, config, users, batch, m, now)
-                    for m in ("reader", "raw", "stock")}  # fmt: skip
+                    for m in ("reader", "raw", "stock", "store_read")}  # fmt: skip
             ours, raw = runs["reader"], runs["raw"]
             label = f"online {profile}, {batch} user{'s' if batch > 1 else ''}"
             limit, p99_limit = (2, 1) if batch == 1 else (3, 5)
@@ -91,6 +91,8 @@ def online_figures(bench: Bench, scale: float, configs: dict[str, Path], users, 
                        ours["p99_ms"] <= p99_limit),
                 Figure(f"{label}, stock get_online_features p50", "ms", runs["stock"]["p50_ms"],
                        ours["p50_ms"], "(reported: stock vs lean)", True),
+                Figure(f"{label}, the reader's store read alone p50", "ms", runs["store_read"]["p50_ms"],
+                       raw["p50_ms"], "(reported: the store's part of the reader's p50, vs raw)", True),
             ]  # fmt: skip
             if profile == "redis" and batch == 100:
                 figures.append(week_later_figure(bench, scale, config, users, now, ours))
@@ -108,6 +110,7 @@ def week_later_figure(bench: Bench, scale: float, config: Path, users, now: str,
 
 def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> list[Figure]:
     """The lean endpoint (uvicorn, 2 workers) and ``feast serve``: one client, then 50 with wrk."""
+    from devtools.bench.cpu_shares import CpuSampler
     from devtools.bench.load import pinned, wrk_run
     from devtools.local_servers import free_port, http_server
 
@@ -119,8 +122,9 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
     lean_command = ["uvicorn", "feature_repo.serving.service.scoring_service:app", "--host", "127.0.0.1",
                     "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
     with http_server(lean_command, port, ready_path="/docs", env=env) as url:
-        one = bench.step("http", scale, url=url, users=users, calls=bench.sized(10_000, 50),
-                         warm_up=bench.sized(300, 5), now=now)  # fmt: skip
+        with CpuSampler() as one_cpu:
+            one = bench.step("http", scale, url=url, users=users, calls=bench.sized(10_000, 50),
+                             warm_up=bench.sized(300, 5), now=now)  # fmt: skip
         single = wrk_run(
             url + "/get-online-features", bodies, 1, bench.sized(15, 2), bench.work_dir
         )
@@ -129,9 +133,12 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
         alive = bench.step("http", scale, url=url, users=users[:10], calls=10, warm_up=0, now=now)
     port = free_port()
     lean_command[lean_command.index("--port") + 1] = str(port)
-    with http_server(
-        lean_command, port, ready_path="/docs", env=env, prefix=pinned(SERVER_CORE)
-    ) as url:
+    with (
+        http_server(
+            lean_command, port, ready_path="/docs", env=env, prefix=pinned(SERVER_CORE)
+        ) as url,
+        CpuSampler() as apart_cpu,
+    ):
         apart = wrk_run(url + "/get-online-features", bodies, LOAD_CLIENTS, load_seconds,
                         bench.work_dir, core=LOAD_CORE)  # fmt: skip
     port = free_port()
@@ -151,14 +158,15 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                    apart["max_ms"], apart["p99_ms"], "max <= 3x p99 (pinned run)",
                    apart["max_ms"] <= 3 * apart["p99_ms"],
                    details={"pinned": apart, "unpinned": loaded, "server_core": SERVER_CORE,
-                            "wrk_core": LOAD_CORE, "unpinned_max_over_p99": loaded["max_ms"] / loaded["p99_ms"]})  # fmt: skip
+                            "wrk_core": LOAD_CORE, "unpinned_max_over_p99": loaded["max_ms"] / loaded["p99_ms"],
+                            "cpu": apart_cpu.shares().as_dict()})  # fmt: skip
     return [
         Figure("HTTP lean, 1 user, p50", "ms", one["p50_ms"], feast_one["p50_ms"],
                "(reported; baseline feast serve)", True, details={"lean": one, "feast_serve": feast_one}),
         Figure("HTTP lean, 1 user, p99", "ms", one["p99_ms"], feast_one["p99_ms"], "<= 3 ms",
                one["p99_ms"] <= 3),
         Figure(f"HTTP lean, 1 user, max ({one['calls']:,} requests)", "ms", one["max_ms"], feast_one["max_ms"],
-               "<= 50 ms", one["max_ms"] <= 50),
+               "<= 50 ms", one["max_ms"] <= 50, details={"cpu": one_cpu.shares().as_dict()}),
         Figure(f"HTTP lean, {LOAD_CLIENTS} clients {load_seconds} s (wrk)", "requests/s", throughput,
                feast_loaded["requests_per_second"],
                "0 errors, >= 0.9x one client, >= 5x feast serve, alive after (stall: pinned figure)",

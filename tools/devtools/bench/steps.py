@@ -30,7 +30,8 @@ def online(
     config: str, users: list[int], batch: int, calls: int, warm_up: int, mode: str, now: str
 ) -> dict[str, Any]:
     """Lookups of ``batch`` users per call through the main service: ``reader`` (the project's
-    OnlineFeatureReader), ``stock`` (``get_online_features``) or ``raw`` (the client alone)."""
+    OnlineFeatureReader), ``stock`` (``get_online_features``), ``raw`` (the client alone) or
+    ``store_read`` (the reader's own store read, without decoding: where the reader's time goes)."""
     from feature_repo.serving.lookup.online_features import (
         OnlineFeatureReader,
         freeze_long_lived_objects,
@@ -53,6 +54,11 @@ def online(
         def call(i: int) -> object:
             rows = [{"user_id": u, "request_time": instant} for u in groups[i % len(groups)]]
             return store.get_online_features(features=service, entity_rows=rows).to_dict()
+
+    elif mode == "store_read":  # the reader's store read alone: keys encoded, values not decoded
+
+        def call(i: int) -> object:
+            return reader.stored_rows([{"user_id": u} for u in groups[i % len(groups)]])
 
     else:
         from devtools.bench.online_baselines import raw_reader

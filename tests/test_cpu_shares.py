@@ -1,0 +1,70 @@
+"""The bench's CPU sampler: CPU seconds a process reports of itself are counted to its role, and a
+child without a role of its own counts to its parent's (as the scoring service's spawned workers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+from devtools.bench.cpu_shares import BENCH, CpuSampler
+
+# Words no other process on the machine has (a benchmark may be running beside the tests).
+RUN = uuid.uuid4().hex
+ROLES = {
+    "pusher": (f"pusher-{RUN}",),
+    "wrk": (f"wrk-{RUN}",),
+    "materialize": (f"materialize-{RUN}",),
+}
+
+# Burns ``seconds`` of its own CPU, optionally in a child too, then prints what it measured of
+# itself (and its child) and stays alive a moment so that the last sample sees the final times.
+BURNER = """
+import json, subprocess, sys, time
+seconds, child = float(sys.argv[1]), sys.argv[2] == "child"
+started = time.process_time()
+spawned = subprocess.Popen([sys.executable, "-c", "import time\\nt = time.process_time()\\n"
+    "while time.process_time() - t < 0.5: pass\\nprint(time.process_time())\\ntime.sleep(0.6)"],
+    stdout=subprocess.PIPE, text=True) if child else None
+while time.process_time() - started < seconds:
+    pass
+own = time.process_time()
+grandchild = float(spawned.communicate()[0]) if spawned else 0.0
+print(json.dumps({"own": own, "child": grandchild}), flush=True)
+time.sleep(0.6)
+"""
+
+
+def _burn(role_word: str, seconds: float, child: bool) -> dict:
+    process = subprocess.Popen(
+        [sys.executable, "-c", BURNER, str(seconds), "child" if child else "alone", role_word],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(process.communicate()[0])
+
+
+def test_cpu_seconds_go_to_the_role_of_the_nearest_named_ancestor():
+    with CpuSampler(interval=0.1, roles=ROLES) as sampler:
+        pusher = _burn(ROLES["pusher"][0], 1.0, child=True)
+        wrk = _burn(ROLES["wrk"][0], 0.5, child=False)
+    shares = sampler.shares()
+    reported = {"pusher": pusher["own"] + pusher["child"], "wrk": wrk["own"]}
+    for role, seconds in reported.items():
+        # interpreter start-up and the last sample's lag: within a tenth of a second
+        assert abs(shares.cpu_seconds[role] - seconds) < 0.15, (role, shares.as_dict(), reported)
+    assert shares.cpu_seconds.get(BENCH, 0.0) < 0.5  # this test's process only waited
+    assert 0.0 < shares.share("pusher") <= 1.0
+
+
+def test_a_process_running_before_the_window_counts_only_its_time_inside():
+    earlier = subprocess.Popen(
+        [sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.6: pass", ROLES["materialize"][0]]
+    )  # fmt: skip
+    time.sleep(0.8)  # about half of its CPU is spent before the window opens
+    with CpuSampler(interval=0.1, roles=ROLES) as sampler:
+        earlier.wait()
+    used = sampler.shares().cpu_seconds.get("materialize", 0.0)
+    assert used < 1.2, used  # not its whole 1.6 s
