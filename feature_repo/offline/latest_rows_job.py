@@ -36,7 +36,6 @@ class LatestRowsJob(IbisRetrievalJob):
     source: ibis.Table | None = None  # the rows the parts are cut from
     latest_of = staticmethod(lambda rows: rows)  # rows -> their latest row per entity
     part_key: str | None = None  # the single integer join key the parts are ranges of
-    window: tuple[str, datetime, datetime] | None = None  # timestamp field, start, end
     part_entities: int = PART_ENTITIES
 
     @classmethod
@@ -64,8 +63,9 @@ class LatestRowsJob(IbisRetrievalJob):
         )  # fmt: skip
         job.source, job.latest_of = source, latest_of
         single = join_keys[0] if len(join_keys) == 1 else None
-        job.part_key = single if single and source.schema()[single].is_integer() else None
-        job.window, job.part_entities = (timestamp_field, start, end), part_entities
+        key_type = source.schema().get(single) if single else None
+        job.part_key = single if key_type is not None and key_type.is_integer() else None
+        job.part_entities = part_entities
         return job
 
     def to_arrow_batches(
@@ -89,11 +89,11 @@ class LatestRowsJob(IbisRetrievalJob):
     def parts(self) -> list[ibis.Table]:
         """The latest rows, as queries of about ``part_entities`` entities each (ranges of the
         integer join key, in increasing order); the whole query when it has no such key or the
-        window has fewer entities."""
-        if self.source is None or self.part_key is None or self.window is None:
+        source has fewer entities."""
+        if self.source is None or self.part_key is None:
             return [self.table]
-        key, (timestamp_field, start, end) = self.part_key, self.window
-        spread = key_spread(self.source, key, timestamp_field, start, end).execute()
+        key = self.part_key
+        spread = key_spread(self.source, key).execute()
         entities, quantiles = int(spread["entities"][0]), list(spread["quantiles"][0] or [])
         bounds = part_bounds(entities, quantiles, self.part_entities)
         if not bounds:
