@@ -54,3 +54,15 @@ def test_the_store_config_holds_a_limit_by_default_and_accepts_none():
         DeliveryDuckDBOfflineStoreConfig(historical_memory_limit=None).historical_memory_limit
         is None
     )
+
+
+def test_releasing_duckdbs_buffers_after_a_pull_keeps_the_connections_limit():
+    from feature_repo.offline.duckdb_results import release_buffers
+
+    default = duckdb.connect()
+    release_buffers(default)
+    assert _limit(default) == _limit(duckdb.connect())
+    limited = duckdb.connect()
+    limited.execute("SET memory_limit = '3GiB'")
+    release_buffers(limited)
+    assert _limit(limited) == _as_set(limited, "3GiB")

@@ -5,15 +5,14 @@ features computed on whole columns, and a latest-row pull that stays in DuckDB.
   point-in-time join unchanged, and computes tagged on-demand views vectorised (``on_demand``).
 - ``pull_latest_from_table_or_query`` (materialization with ``pull_latest_features: true``) keeps
   the latest row per entity inside DuckDB (Feast's tie rule: latest event, then created timestamp)
-  and hands back Arrow, whole or as record batches, never a pandas history.
+  and hands back Arrow, whole or as record batches streamed part by part (``latest_rows_job``:
+  DuckDB holds one part's entities at a time), never a pandas history.
 
 Subclasses override ``read_source`` (the S3 store). Select it with ``offline_store: {type:
 feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore}``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import ibis
@@ -32,31 +31,29 @@ from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMeta
 from feast.infra.offline_stores.offline_utils import infer_event_timestamp_from_entity_df
 from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import RepoConfig
-from pydantic import StrictStr
+from pydantic import StrictInt, StrictStr
 
-from feature_repo.core.feast_internals import (
-    duckdb_read_source,
-    duckdb_write_source,
-    prepared_backend,
-)
+from feature_repo.core.feast_internals import duckdb_read_source, duckdb_write_source
 from feature_repo.core.feature_refs import parse_feature_ref, versioned_view
+from feature_repo.offline.duckdb_results import arrow_reader
+from feature_repo.offline.duckdb_results import duckdb_memory as _duckdb_memory
 from feature_repo.offline.entity_frame import normalized_entity_frame
 from feature_repo.offline.feature_logs import write_feature_log
-from feature_repo.offline.latest_rows import in_little_endian_order, latest_rows
+from feature_repo.offline.latest_rows_job import PART_ENTITIES, LatestRowsJob
 from feature_repo.offline.on_demand import append_on_demand_columns, split_by_vectorised
 from feature_repo.offline.point_in_time import ROW, asof_training_table, in_entity_order
 
-BATCH_ROWS = 65_536
 # DuckDB's memory while it joins a training frame: beyond it, the ASOF join's sorted sides spill to
 # disk. A million entity rows at x10 (quiet machine; raw ASOF baseline 5.2 s, 4.4 GB): unbounded
 # 5.4 s, 4.4 GB; 3GB 5.8 s, 3.7 GB; 2GB 7.1 s, 2.8 GB (spilling).
 HISTORICAL_MEMORY_LIMIT = "3GB"
-RELEASE_MEMORY_LIMIT = "64MB"  # set for a moment after the join: DuckDB hands its buffers back
 
 
 class DeliveryDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
     type: StrictStr = "feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore"
     historical_memory_limit: StrictStr | None = HISTORICAL_MEMORY_LIMIT  # None: DuckDB's default
+    # entities per part of materialization's streamed pull (``latest_rows_job``)
+    latest_part_entities: StrictInt = PART_ENTITIES
 
 
 class TrainingRetrievalJob(IbisRetrievalJob):
@@ -122,60 +119,12 @@ class TrainingRetrievalJob(IbisRetrievalJob):
         return requested
 
 
-def _arrow_reader(table: ibis.Table, rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
-    """The rows of ``table`` streamed from DuckDB in Arrow batches of at most ``rows`` (ibis's own
-    ``to_pyarrow_batches`` calls a cursor method that DuckDB 2 no longer has)."""
-    backend = prepared_backend(table)  # in-memory tables registered
-    return backend.con.sql(backend.compile(table)).to_arrow_reader(rows)
-
-
 def _streamed(table: ibis.Table, memory_limit: str | None = None) -> pa.Table:
     """The rows of ``table`` as one Arrow table, gathered batch by batch (DuckDB does not hold a
     materialized copy of the whole result meanwhile), DuckDB held to ``memory_limit`` meanwhile."""
     with _duckdb_memory(table.get_backend().con, memory_limit):
-        reader = _arrow_reader(table)
+        reader = arrow_reader(table)
         return pa.Table.from_batches(list(reader), schema=reader.schema)
-
-
-@contextmanager
-def _duckdb_memory(connection, limit: str | None) -> Iterator[None]:
-    """DuckDB's ``memory_limit`` set to ``limit`` for a query; afterwards, DuckDB's buffers are
-    released (a moment at a small limit) and the connection's own limit is restored."""
-    if limit is None:
-        yield
-        return
-    previous = _memory_limit(connection)
-    connection.execute("RESET memory_limit")
-    default = _memory_limit(connection) == previous  # restored exactly by RESET, not by its text
-    connection.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        connection.execute(f"SET memory_limit = '{RELEASE_MEMORY_LIMIT}'")
-        if default:
-            connection.execute("RESET memory_limit")
-        else:  # as DuckDB shows it (a tenth of a GiB)
-            connection.execute(f"SET memory_limit = '{previous}'")
-
-
-def _memory_limit(connection) -> str:
-    return connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-
-
-class LatestRowsJob(IbisRetrievalJob):
-    """The latest row per entity, computed by DuckDB; Arrow whole or in record batches."""
-
-    def to_arrow_batches(
-        self, rows: int = BATCH_ROWS, key_order: str | None = None
-    ) -> Iterator[pa.RecordBatch]:
-        """The rows as Arrow record batches of at most ``rows``, streamed from DuckDB; with
-        ``key_order``, in the order of that Int64 join key's serialized form (``latest_rows``)."""
-        table = in_little_endian_order(self.table, key_order) if key_order else self.table
-        reader = _arrow_reader(table, rows)
-        try:
-            yield from reader
-        finally:  # a reader left open blocks the next query on the shared connection
-            reader.close()
 
 
 def _job_writing(arguments: dict) -> dict:
@@ -276,13 +225,11 @@ class DeliveryDuckDBOfflineStore(DuckDBOfflineStore):
         end_date: datetime,
     ) -> RetrievalJob:
         arguments = cls._with_reading(locals())
-        table = latest_rows(
+        part_entities = getattr(config.offline_store, "latest_part_entities", PART_ENTITIES)
+        return LatestRowsJob.pulling(
             cls.read_source(data_source, str(config.repo_path)), join_key_columns,
             feature_name_columns, timestamp_field, created_timestamp_column, start_date, end_date,
-        )  # fmt: skip
-        return LatestRowsJob(
-            table=table, on_demand_feature_views=[], full_feature_names=False, metadata=None,
-            **_job_writing(arguments),
+            part_entities, **_job_writing(arguments),
         )  # fmt: skip
 
     @classmethod

@@ -7,16 +7,24 @@ Here the ranking is narrow: the latest event timestamp per entity is an aggregat
 the timestamp alone, the wide rows at that timestamp are found by a join, and only those few rows
 are ranked by created timestamp. The rows are Feast's: the latest event timestamp per entity, then
 the latest created timestamp; rows equal on both are picked from arbitrarily, as in Feast.
+
+DuckDB still holds one row per entity of the window while it ranks them (and, for a load in key
+order, while it sorts them): memory that grows with the entities. A pull can therefore be split
+into parts of about a given number of entities by ranges of a single integer join key
+(``key_spread``, ``part_bounds``, ``in_key_part``): each part's entities are all of their rows, so
+the parts' latest rows are the whole pull's, and each query holds one part's entities only.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from math import ceil, floor
 
 import ibis
 from ibis.expr.types import Table
 
 LATEST = "_latest_event"
+QUANTILES = 1024  # of the join key, from which the part bounds are picked
 
 
 def latest_rows(
@@ -61,3 +69,33 @@ def in_little_endian_order(table: Table, key: str) -> Table:
     online store's index receives a load in sequence."""
     column = table[key].cast("int64")
     return table.order_by([(column >> (8 * byte)) & 255 for byte in range(8)])
+
+
+def key_spread(table: Table, key: str) -> Table:
+    """One row: the approximate number of distinct ``key`` values of ``table`` (``entities``) and
+    the key's ``1/QUANTILES`` quantiles over its rows (``quantiles``), in little memory (a
+    HyperLogLog and a t-digest). Over all rows, not a time window: a window's entities are among
+    them (at most more parts), and the cast of every timestamp a window needs would double the cost."""
+    probabilities = [i / QUANTILES for i in range(1, QUANTILES)]
+    return table.aggregate(
+        entities=table[key].approx_nunique(), quantiles=table[key].approx_quantile(probabilities)
+    )
+
+
+def part_bounds(entities: int, quantiles: list[float], entities_per_part: int) -> list[int]:
+    """The increasing inner bounds splitting a key of ``entities`` values into parts of about
+    ``entities_per_part`` (at most ``QUANTILES``), picked from its quantiles; none for one part.
+    Any bounds partition the keys: they only decide how even the parts are."""
+    parts = min(QUANTILES, ceil(entities / entities_per_part)) if entities > 0 else 1
+    picked = (quantiles[round(i * QUANTILES / parts) - 1] for i in range(1, parts))
+    return sorted({floor(q) for q in picked if q is not None})
+
+
+def in_key_part(table: Table, key: str, lower: int | None, upper: int | None) -> Table:
+    """The rows of ``table`` whose ``key`` is in ``[lower, upper)`` (None: unbounded)."""
+    column = table[key]
+    conditions = [
+        *([column >= lower] if lower is not None else []),
+        *([column < upper] if upper is not None else []),
+    ]
+    return table.filter(*conditions) if conditions else table

@@ -111,7 +111,8 @@ class StreamingComputeEngine(LocalComputeEngine):
     ) -> Iterator[pa.RecordBatch]:
         """The latest row per entity in the task's window, in batches named as the view names
         them; with ``key_order``, in the order of the serialized entity keys when the offline job
-        can sort them (``to_arrow_batches(rows, key_order=...)``, the project's DuckDB store)."""
+        can sort them (``to_arrow_batches(rows, key_order=...)``, the project's DuckDB store, which
+        sorts each part of its pull: ``feature_repo.offline.latest_rows_job``)."""
         view = task.feature_view
         columns = column_info(registry, task, view)
         job = create_offline_store_retrieval_job(
