@@ -54,6 +54,15 @@ def test_encoded_column_is_feasts_serialization(case):
     assert encoded.texts == [extract_text_and_num(p, False)[0] for p in protos]
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_texts_are_made_once_however_often_a_writer_reads_them(case):
+    # the SQLite writer reads ``texts[i]`` row by row: made on each read, a load of n rows made
+    # n lists of n texts (a demo's backfill took minutes instead of a second)
+    column, value_type = CASES[case]
+    encoded = encode_column(column, value_type)
+    assert encoded.texts is encoded.texts
+
+
 def test_timestamp_messages_are_protobufs():
     instants = [datetime(1970, 1, 1, tzinfo=UTC), datetime(2020, 10, 30, 23, 59, 59, 999_999, tzinfo=UTC),
                 datetime(2021, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(1969, 12, 31, 23, 0, 0, 5, tzinfo=UTC)]  # fmt: skip

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -50,8 +51,9 @@ class EncodedColumn:
     serialized: list[bytes]
     text_source: list[str | None] | Callable[[], list[str | None]]
 
-    @property
+    @cached_property
     def texts(self) -> list[str | None]:
+        """Made once, on the first use (a writer reads them row by row)."""
         source = self.text_source
         return source() if callable(source) else source
 
