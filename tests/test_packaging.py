@@ -4,6 +4,7 @@ development tools (``devtools``, the SageMaker emulator) are a distribution of t
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,9 +16,20 @@ from feature_repo.core.paths import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 
+# Left out of the copy the wheel is built from: what no build reads, and the bulky working data.
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git", ".venv*", "data", "build", "dist", "site", "*.egg-info", "__pycache__", ".*_cache"
+)
+
+
 def _wheel(source, directory) -> zipfile.ZipFile:
+    """The wheel of a copy of ``source``: setuptools builds in the tree it is given (``build/``),
+    and a ``build/lib`` inside the repository would meet a concurrent ``feast apply``, which
+    imports every module under the root it has not yet been told to ignore."""
+    copy = directory / "source"
+    shutil.copytree(source, copy, ignore=NOT_SOURCES)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
-                    str(directory), str(source)], check=True, timeout=600)  # fmt: skip
+                    str(directory), str(copy)], check=True, timeout=600)  # fmt: skip
     (built,) = directory.glob("*.whl")
     return zipfile.ZipFile(built)
 
