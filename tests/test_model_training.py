@@ -113,3 +113,13 @@ def test_the_local_registry_follows_the_data_directory(trained, tmp_path, monkey
         with pytest.raises(ModelRegistryError, match=str(tmp_path / name / "models")):
             load_model("churn_test")
         assert "MLFLOW_TRACKING_URI" not in os.environ
+
+
+def test_reading_a_registry_that_does_not_exist_creates_nothing(tmp_path, monkeypatch):
+    """The scoring service's workers read the registry when they start: reading must not create
+    the local database (MLflow would create and migrate it, two workers at once breaking it)."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("DELIVERY_FS_DATA_DIR", str(tmp_path))
+    with pytest.raises(ModelRegistryError, match="no model registry at .* yet: train one"):
+        load_model("churn_test")
+    assert not (tmp_path / "models" / "mlflow.db").exists()

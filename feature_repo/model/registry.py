@@ -157,8 +157,13 @@ def load_model(name: str = DEFAULT_MODEL, version: str | None = None) -> ChurnMo
 
 
 def _load(name: str, version: str | None, learner: bool) -> tuple[ModelRecord, ChurnLearner | None]:
-    client = _client()
     hint = "train one with `delivery-fs train`"
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        # a reader never creates the database: MLflow would create and migrate it, and the
+        # workers of a service starting at once would migrate it together and break it
+        raise ModelRegistryError(f"no model registry at {uri} yet: {hint}.")
+    client = _client()
     try:
         versions = client.search_model_versions(f"name = '{name}'")
     except Exception as error:  # noqa: BLE001 - any store error: say where and what to do
