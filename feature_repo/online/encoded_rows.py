@@ -10,6 +10,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,23 @@ class EncodedRows:
 
     entity_keys: list[bytes]  # Feast's serialize_entity_key, without any project suffix
     features: dict[str, EncodedColumn]  # in the view's feature order
-    event_times: list[datetime]
-    created_times: list[datetime | None]
+    event_column: pa.Array  # the event times as given
+    created_column: pa.Array | None  # the created times, if the view's source has them
     event_micros: np.ndarray  # the event times in microseconds since the epoch (UTC)
 
     def __len__(self) -> int:
         return len(self.entity_keys)
+
+    @cached_property
+    def event_times(self) -> list[datetime]:
+        """As Feast's conversion hands them to a store: made on first use (a scripted Redis
+        write needs only ``event_micros``)."""
+        return _datetimes(self.event_column)
+
+    @cached_property
+    def created_times(self) -> list[datetime | None]:
+        column = self.created_column
+        return [None] * len(self) if column is None else _datetimes(column)
 
 
 @dataclass(frozen=True)
@@ -76,8 +88,8 @@ def encode_rows(
     return EncodedRows(
         entity_keys=entity_keys(batch, join_keys, key_version),
         features=features,
-        event_times=_datetimes(batch.column(source.timestamp_field)),
-        created_times=_datetimes(batch.column(created)) if created else [None] * batch.num_rows,
+        event_column=batch.column(source.timestamp_field),
+        created_column=batch.column(created) if created else None,
         event_micros=_micros(batch.column(source.timestamp_field)),
     )
 

@@ -116,15 +116,23 @@ def _valid(column: pa.Array) -> np.ndarray:
 
 
 def _varint_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's varint (two's complement, as protobuf writes int64) in a row of 10 bytes, and
-    its length."""
+    """Each value's varint (two's complement, as protobuf writes int64) in a row as wide as the
+    longest (at most 10 bytes), and its length."""
     unsigned = values.astype(np.int64).view(np.uint64)
-    groups = np.stack([(unsigned >> np.uint64(7 * k)) & np.uint64(0x7F) for k in range(10)], axis=1)
+    width = _varint_size(int(unsigned.max())) if len(unsigned) else 1
     length = np.ones(len(values), np.int64)
-    for k in range(1, 10):
+    for k in range(1, width):
         length += unsigned >= np.uint64(1) << np.uint64(7 * k)
-    more = np.arange(10) < (length - 1)[:, None]
-    return (groups | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8), length
+    body = np.empty((len(values), width), np.uint8)
+    for k in range(width):
+        group = (unsigned >> np.uint64(7 * k)) & np.uint64(0x7F)
+        body[:, k] = group | ((length - 1 > k).astype(np.uint64) << np.uint64(7))
+    return body, length
+
+
+def _varint_size(value: int) -> int:
+    """The bytes of the varint of a non-negative ``value`` (below 2**64)."""
+    return max(1, (value.bit_length() + 6) // 7)
 
 
 def _varints(tag: int, values: np.ndarray, valid: np.ndarray) -> list[bytes]:
@@ -167,7 +175,7 @@ def _lists(column: pa.Array, value_type: ValueType) -> EncodedColumn | None:
     items = column.flatten()
     if value_type == ValueType.INT64_LIST:
         body, length = _varint_matrix(items.to_numpy(zero_copy_only=False))
-        item_bytes = np.ascontiguousarray(body[np.arange(10) < length[:, None]])
+        item_bytes = np.ascontiguousarray(body[np.arange(body.shape[1]) < length[:, None]])
     else:
         sizes = pc.binary_length(items).to_numpy(zero_copy_only=False).astype(np.int64)
         heads = _varints(_LIST_ITEMS, sizes, np.ones(len(sizes), bool))

@@ -113,9 +113,14 @@ def _nothing() -> None:
 
 
 def _lists(columns: Mapping[str, Sequence[Any]]) -> dict[str, list]:
-    """Columns as lists of Python values (a pandas or numpy column through its ``tolist``)."""
+    """Columns as lists of Python values (a pandas or numpy column through its ``tolist``, an
+    Arrow one through its ``to_pylist``)."""
     return {
-        name: values.tolist() if hasattr(values, "tolist") else list(values)
+        name: values.to_pylist()
+        if isinstance(values, pa.Array)
+        else values.tolist()
+        if hasattr(values, "tolist")
+        else list(values)
         for name, values in columns.items()
     }
 
@@ -126,6 +131,9 @@ def _encoded_write(store, view: FeatureView, keys, columns, event_times) -> Call
     for feature in view.features:
         values = columns.get(feature.name)
         value_type = feature.dtype.to_value_type()
+        if isinstance(values, pa.Array):  # an Arrow column (a list array): encoded as it is
+            arrays[feature.name] = values
+            continue
         if value_type in PROTO_ENCODED and values is not None:
             serialized = serialized_lists(value_type, _lists({"": values})[""])
             encoded[feature.name] = EncodedColumn(serialized, [None] * len(serialized))
@@ -173,16 +181,15 @@ def read_view_rows(
     view = view_of(store, view_name)
     online = store.provider.online_store
     names = [f.name for f in view.features]
-    entity_keys = [_entity_key(key) for key in keys]
-    if hasattr(online, "online_read_serialized"):
-        rows = online.online_read_serialized(store.config, view, entity_keys, names)
+    rows = read_serialized_rows(store, view, keys)
+    if rows is not None:
         return [
             (None, None)
             if row is None
             else (row[0], {name: python_of_bytes(v) for name, v in zip(names, row[1], strict=True)})
             for row in rows
         ]
-    found = []
+    found, entity_keys = [], [_entity_key(key) for key in keys]
     for event_time, values in online.online_read(store.config, view, entity_keys, names):
         # no row: (None, None), or (Redis) the epoch and unset values
         if not values or all(v.WhichOneof("val") is None for v in values.values()):
@@ -190,6 +197,19 @@ def read_view_rows(
             continue
         found.append((event_time, {name: python_of(v) for name, v in values.items()}))
     return found
+
+
+def read_serialized_rows(
+    store: FeatureStore, view: FeatureView, keys: Sequence[Mapping[str, Any]]
+) -> list[tuple[datetime, list[bytes | None]] | None] | None:
+    """Per entity key, the event time and each feature's stored bytes (view order), or ``None``
+    without a row; ``None`` for a store that cannot read rows left serialized."""
+    online = store.provider.online_store
+    if not hasattr(online, "online_read_serialized"):
+        return None
+    names = [f.name for f in view.features]
+    entity_keys = [_entity_key(key) for key in keys]
+    return online.online_read_serialized(store.config, view, entity_keys, names)
 
 
 def _entity_key(key: Mapping[str, Any]) -> EntityKeyProto:

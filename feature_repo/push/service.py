@@ -27,18 +27,20 @@ from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
 from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
+from feature_repo.push.ledger_bytes import decoded_ledgers, ledger_fields
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import (
+    read_serialized_rows,
     read_view_rows,
     view_columns_write,
     view_of,
-    view_rows_write,
 )
 from feature_repo.push.ordered_sends import OrderedSends
 from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.storage.s3 import S3StorageError
-from feature_repo.transforms.ledger_windows import ledger_columns, ledger_from_columns
+from feature_repo.transforms.ledger_stats_columns import LedgerRun, order_stats_columns
+from feature_repo.transforms.ledger_windows import OrderLedger, ledger_from_columns
 
 LEDGER_VIEW = "user_order_ledger"
 WRITTEN_VIEWS = ("transaction_features", "user_order_stats", LEDGER_VIEW)  # in this order
@@ -94,11 +96,9 @@ class OrderPusher:
         users = list(dict.fromkeys(o.user_id for o in orders))
         views = self._views()
         with online_store_errors(self.store, RETRY_HINT):
-            found = read_view_rows(self.store, views[LEDGER_VIEW], [{"user_id": u} for u in users])
-        ledgers, stored_times = {}, {}
-        for user_id, (event_time, values) in zip(users, found, strict=True):
-            ledgers[user_id] = None if values is None else ledger_from_columns(values)
-            stored_times[user_id] = event_time
+            found = self._ledgers(views[LEDGER_VIEW], users)
+        ledgers = {user_id: ledger for user_id, (_, ledger) in zip(users, found, strict=True)}
+        stored_times = {user_id: time for user_id, (time, _) in zip(users, found, strict=True)}
         batch = apply_orders(orders, ledgers)
         kept = {r.index for r in batch.results if r.status is not OrderStatus.REJECTED}
         append_pushed(self.raw, [o for o in orders if o.index in kept])
@@ -106,13 +106,32 @@ class OrderPusher:
             self._write(batch, stored_times, views)
         return batch.results
 
+    def _ledgers(
+        self, view: FeatureView, users: list[int]
+    ) -> list[tuple[datetime | None, OrderLedger | None]]:
+        """Per user, the stored ledger row's event time and the ledger (``None``: no row); on a
+        store that reads rows left serialized, decoded a column at a time (``ledger_bytes``)."""
+        keys = [{"user_id": u} for u in users]
+        rows = read_serialized_rows(self.store, view, keys)
+        if rows is None:
+            return [
+                (time, None if values is None else ledger_from_columns(values))
+                for time, values in read_view_rows(self.store, view, keys)
+            ]
+        names = [f.name for f in view.features]
+        ledgers = decoded_ledgers([None if row is None else row[1] for row in rows], names)
+        return [
+            (None, None) if row is None else (row[0], ledger)
+            for row, ledger in zip(rows, ledgers, strict=True)
+        ]
+
     def _write(
         self, batch: AppliedBatch, stored_times: dict[int, datetime | None], views: dict
     ) -> None:
         """The three views' rows, each sent (``OrderedSends``) while the next is prepared."""
         if not batch.changes:
             return
-        keys = [{"user_id": c.user_id} for c in batch.changes]
+        keys = {"user_id": [c.user_id for c in batch.changes]}
         times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
         with OrderedSends(threaded=len(batch.changes) >= THREADED_SENDS) as sends:
             orders = transaction_rows(batch.changes)
@@ -120,21 +139,18 @@ class OrderPusher:
                 self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
                 {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
             ))  # fmt: skip
-            ledgers = [ledger_columns(c.after) for c in batch.changes]
-            stats = [
-                _stats_row(c.order_stats(ledger))
-                for c, ledger in zip(batch.changes, ledgers, strict=True)
+            after = [c.after for c in batch.changes]
+            stats = order_stats_columns(LedgerRun.of(after))
+            stats["last_order_at"] = [
+                None if last is None else datetime.fromtimestamp(last / 1e6, tz=UTC)
+                for last in stats.pop("last_order_at_us")
             ]
-            sends.submit(view_rows_write(self.store, views["user_order_stats"], keys, stats, times))
-            sends.submit(view_rows_write(self.store, views[LEDGER_VIEW], keys, ledgers, times))
+            stats_view, ledger_view = views["user_order_stats"], views[LEDGER_VIEW]
+            sends.submit(view_columns_write(self.store, stats_view, keys, stats, times))
+            sends.submit(
+                view_columns_write(self.store, ledger_view, keys, ledger_fields(after), times)
+            )
             sends.wait()
-
-
-def _stats_row(values: dict) -> dict:
-    row = dict(values)
-    last = row.pop("last_order_at_us")
-    row["last_order_at"] = None if last is None else datetime.fromtimestamp(last / 1e6, tz=UTC)
-    return row
 
 
 def _parts(orders: list[PushedOrder]) -> list[list[PushedOrder]]:

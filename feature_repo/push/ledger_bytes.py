@@ -1,0 +1,116 @@
+"""The ledgers of a push's users from their stored bytes, a column of all users at a time instead
+of a ``ValueProto`` per value (a push reads ~1,000 ledgers of 7 lists), and their fields to write.
+
+Reading: each integer list column of all users is parsed by protobuf in one call. Serialized
+messages laid end to end parse as one message in which repeated fields are concatenated, so the
+column's ``Value``s joined give every user's items in order; each user's share is counted from
+its own bytes (a packed ``Int64List`` holds one varint per item, and a varint ends at its only
+byte below 0x80). Bytes of any other layout (or lists of unequal lengths) go through the
+general decoding (``python_of_bytes``, ``ledger_from_columns``), which says what is wrong.
+
+``tests/test_ledger_bytes.py`` compares the decoding with the general path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from feast.protos.feast.types.Value_pb2 import Value as ValueProto
+from google.protobuf.message import DecodeError
+
+from feature_repo.push.values import python_of_bytes
+from feature_repo.transforms.ledger_stats_columns import INT_COLUMNS
+from feature_repo.transforms.order_ledger import ORDER_COLUMNS, OrderLedger, ledger_from_columns
+
+_INT64_LIST, _STRING_LIST, _ITEMS = 0x72, 0x62, 0x0A  # Value fields 14 and 12; the lists' field 1
+_HEADER_ENDS = 4  # varint ends before a list's items: Value tag, its length, list tag, its length
+
+
+def decoded_ledgers(
+    rows: Sequence[Sequence[bytes | None] | None], names: Sequence[str]
+) -> list[OrderLedger | None]:
+    """Per stored row (its fields' bytes in ``names`` order; ``None``: no row), the ledger."""
+    stored = [row for row in rows if row is not None]
+    fields = {name: [row[i] or b"" for row in stored] for i, name in enumerate(names)}
+    ledgers = iter(_decoded(fields, len(stored)) or _decoded_one_by_one(fields, len(stored)))
+    return [None if row is None else next(ledgers) for row in rows]
+
+
+def _decoded(fields: dict[str, list[bytes]], rows: int) -> list[OrderLedger] | None:
+    """The ledgers, a column at a time; ``None`` when a column is not laid out as expected."""
+    counts, columns = None, []
+    for name in INT_COLUMNS:
+        split = _int_lists(fields[name])
+        if split is None or (counts is not None and split[0] != counts):
+            return None
+        counts = split[0]
+        columns.append(split[1])
+    types = [list(ValueProto.FromString(v).string_list_val.val) for v in fields[ORDER_COLUMNS[-1]]]
+    if counts is None or [len(t) for t in types] != counts:
+        return None
+    scalars = {
+        name: [python_of_bytes(v) for v in fields[name]]
+        for name in ("lifetime_order_count", "last_order_at_us", "registered_at_us")
+    }
+    return [
+        OrderLedger.of_columns(
+            None if registered is None else int(registered),
+            [column[i] for column in columns] + [types[i]],
+            int(lifetime or 0),
+            None if last is None else int(last),
+        )
+        for i, (lifetime, last, registered) in enumerate(zip(*scalars.values(), strict=True))
+    ] if rows else []  # fmt: skip
+
+
+def _int_lists(values: list[bytes]) -> tuple[list[int], list[list[int]]] | None:
+    """Each serialized ``INT64_LIST`` value's items (an empty value: no items), and their counts."""
+    joined = b"".join(values)
+    try:
+        items = list(ValueProto.FromString(joined).int64_list_val.val)
+    except DecodeError:
+        return None
+    data = np.frombuffer(joined, np.uint8)
+    sizes = np.fromiter(map(len, values), np.int64, len(values))
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    listed = sizes > 2  # b"\x72\x00": an empty list; b"": unset
+    if not (data[starts[sizes > 0]] == _INT64_LIST).all():
+        return None
+    position = starts[listed] + 1  # the Value's length varint, then the list's field tag
+    try:
+        while (more := data[position] >= 0x80).any():
+            position = position + more
+        if not (data[position + 1] == _ITEMS).all():
+            return None
+    except IndexError:  # a varint running past the bytes
+        return None
+    varint_ends = np.concatenate([[0], np.cumsum(data < 0x80, dtype=np.int64)])
+    counts = np.zeros(len(values), np.int64)
+    counts[listed] = varint_ends[ends[listed]] - varint_ends[starts[listed]] - _HEADER_ENDS
+    if (counts < 0).any() or int(counts.sum()) != len(items):
+        return None
+    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    lists = [items[bounds[i] : bounds[i + 1]] for i in range(len(values))]
+    return counts.tolist(), lists
+
+
+def _decoded_one_by_one(fields: dict[str, list[bytes]], rows: int) -> list[OrderLedger]:
+    return [
+        ledger_from_columns({name: python_of_bytes(values[i]) for name, values in fields.items()})
+        for i in range(rows)
+    ]
+
+
+def ledger_fields(ledgers: Sequence[OrderLedger]) -> dict[str, list]:
+    """The ledgers' view fields as columns (the order lists are the ledgers' own: not to be
+    changed); ``online_writes`` serializes lists of Python values a list at a time."""
+    fields = {
+        name: [ledger.columns[position] for ledger in ledgers]
+        for position, name in enumerate(ORDER_COLUMNS)
+    }
+    fields["lifetime_order_count"] = [ledger.lifetime_order_count for ledger in ledgers]
+    fields["last_order_at_us"] = [ledger.last_order_at_us for ledger in ledgers]
+    fields["registered_at_us"] = [ledger.registered_at_us for ledger in ledgers]
+    return fields
