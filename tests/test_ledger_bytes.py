@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 from feast.protos.feast.types.Value_pb2 import Int64List
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
@@ -10,8 +11,10 @@ from feast.value_type import ValueType
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feature_repo.online.value_columns import encode_column
 from feature_repo.push.ledger_bytes import decoded_ledgers, ledger_fields
-from feature_repo.push.values import converter, python_of_bytes
+from feature_repo.push.values import converter, python_of_bytes, serialized_lists
+from feature_repo.transforms.ledger_stats_columns import LedgerRun
 from feature_repo.transforms.order_ledger import (
     ORDER_COLUMNS,
     Order,
@@ -36,8 +39,15 @@ def _stored(ledger: OrderLedger | None) -> list[bytes] | None:
     """The row's fields as a store holds them (one ``ValueProto`` per value)."""
     if ledger is None:
         return None
-    fields = ledger_fields([ledger])
-    return [converter(KINDS[name])(fields[name][0]).SerializeToString() for name in NAMES]
+    values = [
+        *ledger.columns,
+        ledger.lifetime_order_count,
+        ledger.last_order_at_us,
+        ledger.registered_at_us,
+    ]
+    return [
+        converter(KINDS[name])(v).SerializeToString() for name, v in zip(NAMES, values, strict=True)
+    ]
 
 
 def _general(row: list[bytes | None] | None) -> OrderLedger | None:
@@ -61,6 +71,22 @@ LEDGERS = st.builds(
 def test_decoded_a_column_at_a_time_equals_one_value_at_a_time(ledgers):
     rows = [_stored(ledger) for ledger in ledgers]
     assert decoded_ledgers(rows, NAMES) == [_general(row) for row in rows] == ledgers
+
+
+@settings(max_examples=100, deadline=None)
+@given(ledgers=st.lists(LEDGERS, max_size=6))
+def test_fields_written_serialize_to_a_value_proto_per_list(ledgers):
+    fields = ledger_fields(ledgers, LedgerRun.of(ledgers))
+    for name in ORDER_COLUMNS:
+        column = fields[name]
+        encoded = (
+            encode_column(column, KINDS[name]).serialized
+            if isinstance(column, pa.Array)
+            else serialized_lists(KINDS[name], column)
+        )
+        assert encoded == [_stored(ledger)[NAMES.index(name)] for ledger in ledgers]
+    for name in NAMES[len(ORDER_COLUMNS) :]:
+        assert fields[name] == [getattr(ledger, name) for ledger in ledgers]
 
 
 def test_unset_lists_are_empty_and_unset_scalars_missing():

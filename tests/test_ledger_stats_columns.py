@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feature_repo.transforms.ledger_stats_columns import LedgerRun, order_stats_columns
+from feature_repo.transforms.ledger_stats_columns import (
+    EXACT_CENTS,
+    LedgerRun,
+    _money,
+    order_stats_columns,
+)
 from feature_repo.transforms.ledger_windows import (
     MICROS_PER_DAY,
     Order,
     OrderLedger,
     order_stats_at,
 )
-from feature_repo.transforms.window_rule import WINDOW_DAYS
+from feature_repo.transforms.window_rule import CENTS, MONEY_DECIMALS, WINDOW_DAYS
 
 TYPES = ["Pizza", "Chicken", "Sushi", "Burgers", "Ärger"]  # one sorts after "Z" as Python sorts
 START_US = 1_600_000_000_000_000
@@ -91,3 +97,20 @@ def test_a_tie_goes_to_the_alphabetically_first_type_and_old_orders_leave_the_wi
     ]  # Burgers 2, Pizza 2, Sushi 1 (day 0 left)
     assert columns["spend_sum_7d"] == [4.0]
     assert columns["lifetime_order_count"] == [6]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cents=st.lists(
+        st.one_of(
+            st.integers(-(10**9), 10**9),
+            st.integers(EXACT_CENTS - 10**6, EXACT_CENTS + 10**6),
+            st.integers(-(2**62), 2**62),
+        ),
+        max_size=20,
+    )
+)
+def test_money_sums_are_rounded_to_cents_as_round_rounds_them(cents):
+    got = _money(np.array(cents, np.int64))
+    assert got == [round(c / CENTS, MONEY_DECIMALS) for c in cents]
+    assert all(type(v) is float for v in got)

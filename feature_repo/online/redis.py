@@ -143,14 +143,25 @@ class BulkRedisOnlineStore(RedisOnlineStore):
         requested feature's stored bytes (``None`` or ``b""``: unset), or ``None`` where no value
         is set (Feast's unset values). A push decodes only what it needs, without a
         ``ValueProto`` dict per entity."""
-        reader = _HashWriter(None, config, table)
-        fields = [reader.field(name) for name in requested_features] + [reader.ts_field]
         version = config.entity_key_serialization_version
-        client = redis_client(self, config.online_store)
         keys = [
-            serialize_entity_key(key, entity_key_serialization_version=version) + reader.suffix
+            serialize_entity_key(key, entity_key_serialization_version=version)
             for key in entity_keys
         ]
+        return self.online_read_serialized_keys(config, table, keys, requested_features)
+
+    def online_read_serialized_keys(
+        self,
+        config: RepoConfig,
+        table: FeatureView,
+        entity_keys: Sequence[bytes],
+        requested_features: Sequence[str],
+    ) -> list[tuple[datetime, list[bytes | None]] | None]:
+        """``online_read_serialized`` of entity keys already serialized (``serialize_entity_key``)."""
+        reader = _HashWriter(None, config, table)
+        fields = [reader.field(name) for name in requested_features] + [reader.ts_field]
+        client = redis_client(self, config.online_store)
+        keys = [key + reader.suffix for key in entity_keys]
         if not str(config.online_store.redis_type).endswith("cluster"):
             replies = ScriptedHashReader(client).read(keys, fields)
         else:

@@ -21,7 +21,7 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.value_type import ValueType
 
-from feature_repo.online.encoded_rows import encode_rows
+from feature_repo.online.encoded_rows import encode_rows, entity_keys
 from feature_repo.online.value_columns import EncodedColumn
 from feature_repo.push.values import converter, python_of, python_of_bytes, serialized_lists
 
@@ -208,8 +208,23 @@ def read_serialized_rows(
     if not hasattr(online, "online_read_serialized"):
         return None
     names = [f.name for f in view.features]
-    entity_keys = [_entity_key(key) for key in keys]
-    return online.online_read_serialized(store.config, view, entity_keys, names)
+    join_keys = {e.name: e.dtype.to_value_type() for e in view.entity_columns}
+    if (
+        hasattr(online, "online_read_serialized_keys")
+        and keys
+        and len(join_keys) == 1
+        and list(keys[0]) == list(join_keys)
+        and join_keys[next(iter(join_keys))] == ValueType.INT64
+        and all(type(value) is int for key in keys for value in key.values())
+    ):  # one integer key (a user's): packed as Feast serializes it, without a proto per key
+        batch = pa.RecordBatch.from_pydict(
+            {name: [key[name] for key in keys] for name in join_keys}
+        )
+        version = store.config.entity_key_serialization_version
+        serialized = entity_keys(batch, join_keys, version)
+        return online.online_read_serialized_keys(store.config, view, serialized, names)
+    protos = [_entity_key(key) for key in keys]
+    return online.online_read_serialized(store.config, view, protos, names)
 
 
 def _entity_key(key: Mapping[str, Any]) -> EntityKeyProto:

@@ -140,7 +140,8 @@ class OrderPusher:
                 {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
             ))  # fmt: skip
             after = [c.after for c in batch.changes]
-            stats = order_stats_columns(LedgerRun.of(after))
+            run = LedgerRun.of(after)
+            stats = order_stats_columns(run)
             stats["last_order_at"] = [
                 None if last is None else datetime.fromtimestamp(last / 1e6, tz=UTC)
                 for last in stats.pop("last_order_at_us")
@@ -148,7 +149,7 @@ class OrderPusher:
             stats_view, ledger_view = views["user_order_stats"], views[LEDGER_VIEW]
             sends.submit(view_columns_write(self.store, stats_view, keys, stats, times))
             sends.submit(
-                view_columns_write(self.store, ledger_view, keys, ledger_fields(after), times)
+                view_columns_write(self.store, ledger_view, keys, ledger_fields(after, run), times)
             )
             sends.wait()
 

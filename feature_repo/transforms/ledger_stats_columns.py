@@ -28,6 +28,7 @@ from feature_repo.transforms.window_rule import (
 )
 
 INT_COLUMNS = ORDER_COLUMNS[:-1]  # the ledger's integer lists; the last holds delivery types
+EXACT_CENTS = 2**52 // CENTS  # sums of fewer cents need no rounding (``_money``)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def order_stats_columns(run: LedgerRun) -> dict[str, list]:
                 continue
             total = totals[aggregate.ledger][ends] - totals[aggregate.ledger][first]
             if aggregate.kind == "money":
-                sums[aggregate.name] = [round(v, MONEY_DECIMALS) for v in (total / CENTS).tolist()]
+                sums[aggregate.name] = _money(total)
             else:
                 sums[aggregate.name] = total.tolist()
         for ratio in RATIOS:
@@ -109,6 +110,17 @@ def order_stats_columns(run: LedgerRun) -> dict[str, list]:
             values[f"{name}_{days}d"] = column
     values["last_order_at_us"] = list(run.last_order_at_us)
     values["lifetime_order_count"] = [count or 0 for count in run.lifetime_order_count]
+    return values
+
+
+def _money(cents: np.ndarray) -> list[float]:
+    """Sums in cents as ``round(cents / CENTS, MONEY_DECIMALS)`` gives them. Below ``EXACT_CENTS``
+    the quotient is already the double nearest a whole number of cents, which ``round`` returns
+    unchanged (it is within half a unit in the last place, far less than half a cent, of the
+    exact quotient), so only larger sums go through ``round``."""
+    values = (cents / CENTS).tolist()
+    for position in np.flatnonzero(np.abs(cents) >= EXACT_CENTS).tolist():
+        values[position] = round(values[position], MONEY_DECIMALS)
     return values
 
 
