@@ -102,10 +102,15 @@ def _int_lists(values: list[bytes]) -> tuple[list[int], list[list[int]]] | None:
 
 
 def _decoded_one_by_one(fields: dict[str, list[bytes]], rows: int) -> list[OrderLedger]:
-    return [
-        ledger_from_columns({name: python_of_bytes(values[i]) for name, values in fields.items()})
-        for i in range(rows)
-    ]
+    names = list(fields)
+    return [decoded_ledger([fields[name][i] for name in names], names) for i in range(rows)]
+
+
+def decoded_ledger(row: Sequence[bytes | None], names: Sequence[str]) -> OrderLedger:
+    """One stored row's ledger, a ``ValueProto`` per value (the general decoding)."""
+    return ledger_from_columns(
+        {name: python_of_bytes(v) for name, v in zip(names, row, strict=True)}
+    )
 
 
 def ledger_fields(ledgers: Sequence[OrderLedger], run: LedgerRun) -> dict[str, Any]:

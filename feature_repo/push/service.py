@@ -27,7 +27,7 @@ from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
 from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
-from feature_repo.push.ledger_bytes import decoded_ledgers, ledger_fields
+from feature_repo.push.ledger_bytes import decoded_ledger, decoded_ledgers, ledger_fields
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import (
     read_serialized_rows,
@@ -40,11 +40,17 @@ from feature_repo.push.orders import PushedOrder, checked_orders
 from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.storage.s3 import S3StorageError
 from feature_repo.transforms.ledger_stats_columns import LedgerRun, order_stats_columns
-from feature_repo.transforms.ledger_windows import OrderLedger, ledger_from_columns
+from feature_repo.transforms.ledger_windows import (
+    OrderLedger,
+    ledger_columns,
+    ledger_from_columns,
+    order_stats_at,
+)
 
 LEDGER_VIEW = "user_order_ledger"
 WRITTEN_VIEWS = ("transaction_features", "user_order_stats", LEDGER_VIEW)  # in this order
 PART_ORDERS = 2_000
+COLUMN_USERS = 64  # users: fewer are decoded and computed a user at a time
 THREADED_SENDS = 64  # users: fewer are sent in turn (one order: no thread to start)
 RETRY_HINT = "Push the failed orders again once it is reachable: each is applied once."
 
@@ -119,7 +125,12 @@ class OrderPusher:
                 for time, values in read_view_rows(self.store, view, keys)
             ]
         names = [f.name for f in view.features]
-        ledgers = decoded_ledgers([None if row is None else row[1] for row in rows], names)
+        stored = [None if row is None else row[1] for row in rows]
+        ledgers = (
+            decoded_ledgers(stored, names)
+            if len(rows) >= COLUMN_USERS
+            else [None if row is None else decoded_ledger(row, names) for row in stored]
+        )
         return [
             (None, None) if row is None else (row[0], ledger)
             for row, ledger in zip(rows, ledgers, strict=True)
@@ -139,19 +150,32 @@ class OrderPusher:
                 self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
                 {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
             ))  # fmt: skip
-            after = [c.after for c in batch.changes]
-            run = LedgerRun.of(after)
-            stats = order_stats_columns(run)
+            stats, ledgers = _user_columns([c.after for c in batch.changes])
             stats["last_order_at"] = [
                 None if last is None else datetime.fromtimestamp(last / 1e6, tz=UTC)
                 for last in stats.pop("last_order_at_us")
             ]
             stats_view, ledger_view = views["user_order_stats"], views[LEDGER_VIEW]
             sends.submit(view_columns_write(self.store, stats_view, keys, stats, times))
-            sends.submit(
-                view_columns_write(self.store, ledger_view, keys, ledger_fields(after, run), times)
-            )
+            sends.submit(view_columns_write(self.store, ledger_view, keys, ledgers, times))
             sends.wait()
+
+
+def _user_columns(ledgers: list[OrderLedger]) -> tuple[dict[str, list], dict[str, Any]]:
+    """The changed users' ``user_order_stats`` values at their latest order and their ledger
+    fields, as columns: for many users, computed a column at a time (``ledger_stats_columns``,
+    ``ledger_fields``); for a few, a user at a time, which costs fewer calls (the same values:
+    ``tests/test_ledger_stats_columns.py``)."""
+    if len(ledgers) >= COLUMN_USERS:
+        run = LedgerRun.of(ledgers)
+        return order_stats_columns(run), ledger_fields(ledgers, run)
+    stats = [order_stats_at(ledger, ledger.last_order_at_us) for ledger in ledgers]
+    fields = [ledger_columns(ledger) for ledger in ledgers]
+    names = [name for name in stats[0] if name != "row_start_us"]
+    return (
+        {name: [row[name] for row in stats] for name in names},
+        {name: [row[name] for row in fields] for name in fields[0]},
+    )
 
 
 def _parts(orders: list[PushedOrder]) -> list[list[PushedOrder]]:
