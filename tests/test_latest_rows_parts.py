@@ -9,11 +9,11 @@ import sqlite3
 
 import pandas as pd
 import yaml
-from feast.infra.offline_stores.offline_utils import get_offline_store_from_config
 
 from feature_repo.offline.latest_rows import QUANTILES, part_bounds
 from feature_repo.repository.store import open_store
 from tests.conftest import applied_store_config
+from tests.latest_pulls import latest_in_window_by_pandas, pull_latest_in_window
 from tests.test_offline_store import _online_rows
 
 PART = 200  # entities per part: the test data's 1,245 users make about six parts
@@ -27,25 +27,8 @@ def test_part_bounds_are_the_quantiles_that_split_the_keys_evenly():
     assert part_bounds(0, [], 250) == []
 
 
-def _pull(store, view_name: str, horizon):
-    view = store.get_feature_view(view_name)
-    source = view.batch_source
-    return get_offline_store_from_config(
-        store.config.offline_store
-    ).pull_latest_from_table_or_query(
-        config=store.config,
-        data_source=source,
-        join_key_columns=["user_id"],
-        feature_name_columns=[f.name for f in view.features],
-        timestamp_field=source.timestamp_field,
-        created_timestamp_column=None,
-        start_date=horizon.to_pydatetime() - view.ttl,
-        end_date=horizon.to_pydatetime(),
-    )
-
-
 def test_the_parts_are_disjoint_key_ranges_that_make_the_whole_pull(store, horizon):
-    job = _pull(store, "user_order_stats", horizon)
+    job = pull_latest_in_window(store, "user_order_stats", horizon)
     job.part_entities = PART
     parts = [part.execute() for part in job.parts()]
     whole = job.to_arrow().to_pandas().sort_values("user_id").reset_index(drop=True)
@@ -58,10 +41,7 @@ def test_the_parts_are_disjoint_key_ranges_that_make_the_whole_pull(store, horiz
     )
     pd.testing.assert_frame_equal(streamed.sort_values("user_id").reset_index(drop=True), whole)
     # the latest row per user in the window, computed by pandas from the source file
-    view = store.get_feature_view("user_order_stats")
-    history = pd.read_parquet(view.batch_source.path)
-    window = history[history["event_timestamp"].between(horizon - view.ttl, horizon)]
-    latest = window.sort_values("event_timestamp").groupby("user_id").tail(1)
+    latest = latest_in_window_by_pandas(store, "user_order_stats", horizon)
     assert sorted(whole["user_id"]) == sorted(latest["user_id"])
 
 

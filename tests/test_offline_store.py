@@ -14,13 +14,13 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
-from feast.infra.offline_stores.offline_utils import get_offline_store_from_config
 
 from feature_repo.offline.entity_frame import EntityFrameError
 from feature_repo.repository.store import open_store
 from feature_repo.training.frames import sample_training_entities, training_frame
 from feature_repo.transforms.request_features import checkout_features, recency_features
 from tests.cli_runner import run_cli
+from tests.latest_pulls import latest_in_window_by_pandas, pull_latest_in_window
 
 SERVICE = "checkout_model_v1"  # profile, order stats and both on-demand views
 OURS = "feature_repo.offline.duckdb_store.DeliveryDuckDBOfflineStore"
@@ -148,27 +148,13 @@ def test_materialization_loads_what_the_stock_classes_load(store_config, tmp_pat
 
 
 def test_the_latest_rows_stream_as_arrow_batches(ours, horizon):
-    view = ours.get_feature_view("user_order_stats")
-    source = view.batch_source
-    job = get_offline_store_from_config(ours.config.offline_store).pull_latest_from_table_or_query(
-        config=ours.config,
-        data_source=source,
-        join_key_columns=["user_id"],
-        feature_name_columns=[f.name for f in view.features],
-        timestamp_field=source.timestamp_field,
-        created_timestamp_column=None,
-        start_date=horizon.to_pydatetime() - view.ttl,
-        end_date=horizon.to_pydatetime(),
-    )
+    job = pull_latest_in_window(ours, "user_order_stats", horizon)
     whole = job.to_arrow().to_pandas().sort_values("user_id").reset_index(drop=True)
     batches = list(job.to_arrow_batches(rows=100))
     assert max(b.num_rows for b in batches) <= 100 and len(batches) > 1
     streamed = pd.concat([b.to_pandas() for b in batches]).sort_values("user_id")
     pd.testing.assert_frame_equal(streamed.reset_index(drop=True), whole)
-    history = pd.read_parquet(source.path)
-    start = horizon - view.ttl
-    window = history[history["event_timestamp"].between(start, horizon)]
-    latest = window.sort_values("event_timestamp").groupby("user_id").tail(1)
+    latest = latest_in_window_by_pandas(ours, "user_order_stats", horizon)
     assert whole["user_id"].is_unique and len(whole) == latest["user_id"].nunique()
     merged = whole.merge(latest, on="user_id", suffixes=("", "_expected"))
     assert (merged["event_timestamp"] == merged["event_timestamp_expected"]).all()
