@@ -6,6 +6,7 @@ one-entity read against the same entity read among others."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,7 @@ from feature_repo.serving.decoding import (
 )
 from feature_repo.serving.lookup.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.lookup.online_features import OnlineFeatureReader
+from feature_repo.serving.readers.sqlite_reader import _instant
 from feature_repo.transforms.request_features import (
     checkout_features,
     checkout_row,
@@ -172,3 +174,19 @@ def test_one_user_sqlite_read_equals_the_same_user_read_among_others(
             assert twice[view_key] == [rows[i], rows[i]], (user, view_key)
     assert all(rows[-1] is None for rows in together.values())  # nothing for the unknown user
     assert any(rows[0] is not None for rows in together.values())
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_sqlite_event_times_read_as_feast_reads_them_in_any_local_zone(monkeypatch, zone):
+    """Feast reads ``event_ts`` as local time labelled UTC; the reader skips the local-time
+    conversion only where it changes nothing (local time is UTC)."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        for stamp in (0, 1_589_068_800, 1_604_102_399, 1_583_650_800, 2_000_000_000):
+            feast = datetime.fromtimestamp(stamp).replace(tzinfo=UTC)  # Feast's SQLite read
+            assert _instant(stamp) == feast and _instant(stamp).tzinfo is UTC, (zone, stamp)
+        assert _instant(None) is None
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

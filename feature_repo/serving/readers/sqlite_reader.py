@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,7 +114,11 @@ def _quoted(name: str, quote: str) -> str:
 
 
 def _instant(stamp) -> datetime | None:
-    """Feast's reading of ``event_ts``: ``datetime.fromtimestamp(seconds)`` taken as UTC."""
+    """Feast's reading of ``event_ts``: ``datetime.fromtimestamp(seconds)`` taken as UTC; on a
+    host whose local time is UTC (no offset, no summer time: ``time.tzset``'s reading), the same
+    instant without the local-time conversion (half the time)."""
     if stamp is None:
         return None
+    if time.timezone == 0 and not time.daylight:
+        return datetime.fromtimestamp(int(stamp), UTC)
     return datetime.fromtimestamp(int(stamp)).replace(tzinfo=UTC)
