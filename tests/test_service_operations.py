@@ -14,6 +14,7 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.bench.gc_scrape import gc_pause_samples
 from devtools.local_servers import free_port, http_server
 
 pytestmark = pytest.mark.integration
@@ -129,6 +130,20 @@ def test_ready_says_which_store_is_gone_and_the_errors_are_counted(store_config,
         assert requests.get(f"{url}/healthz", timeout=30).status_code == 200
         moved = _moved(before, _scrape(url), "scoring_online_store_errors_total")
     assert moved == {_labels(route="/readyz"): 1}
+
+
+def test_the_service_reports_the_full_collections_of_its_start_up(service):
+    """The warm-up ends with a full collection (``freeze_long_lived_objects``), timed from the
+    worker's start: at least one generation-2 pause is in /metrics before any request."""
+    scraped = _scrape(service)
+    full = _labels(generation="2")
+    assert scraped[("scoring_gc_pause_seconds_count", full)] >= 1
+    assert scraped[("scoring_gc_pause_seconds_sum", full)] > 0
+    samples = gc_pause_samples(service)  # the bench's reader of the same histogram agrees
+    assert (
+        samples[("scoring_gc_pause_seconds_count", "2", "")]
+        >= scraped[("scoring_gc_pause_seconds_count", full)]
+    )
 
 
 def test_two_workers_add_up_in_multiprocess_mode(materialized_store, store_config, tmp_path):

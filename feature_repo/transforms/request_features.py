@@ -5,16 +5,23 @@ missing out). The on-demand feature views call the list form (``*_features``: on
 entity row, ``None`` for missing), which is the same arrays converted; the offline store calls
 the vectorised form on whole columns of a training frame. The batch pipeline uses the same
 arithmetic (``arithmetic``) for its own columns.
+
+A lookup of one user computes each rule once: ``ONE_ROW_FORMS`` gives, per vectorised form, the
+same arithmetic on Python floats (IEEE doubles, as NumPy's float64), without building arrays.
+Inputs are floats (NaN for missing); outputs are what the list form gives for that one row.
+``tests/test_one_row_forms.py`` requires equal values on random inputs (hypothesis).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pandas as pd
 
 from feature_repo.transforms.arithmetic import (
+    SECONDS_PER_DAY,
     FloatArray,
     as_float_array,
     epoch_seconds,
@@ -71,3 +78,36 @@ def checkout_features(
     """
     arrays = checkout_arrays(cart_amount, spend_mean_30d)
     return {name: to_optional_list(values) for name, values in arrays.items()}
+
+
+def recency_row(
+    registered_at: float, last_order_at: float, request_time: float
+) -> dict[str, int | None]:
+    """``recency_features`` of one row, the instants as Unix seconds (NaN when missing)."""
+    return {
+        "tenure_days": _whole_days(request_time, registered_at),
+        "days_since_last_order": _whole_days(request_time, last_order_at),
+    }
+
+
+def checkout_row(cart_amount: float, spend_mean_30d: float) -> dict[str, float | None]:
+    """``checkout_features`` of one row (NaN when missing)."""
+    ratio = cart_amount / spend_mean_30d if spend_mean_30d == spend_mean_30d != 0 else math.nan
+    difference = cart_amount - spend_mean_30d
+    return {
+        "cart_amount_vs_mean_30d": None if ratio != ratio else ratio,  # NaN is not equal to itself
+        "cart_amount_minus_mean_30d": None if difference != difference else difference,
+    }
+
+
+def _whole_days(later: float, earlier: float) -> int | None:
+    """``whole_days_between`` of two floats: floored, ``None`` when either is NaN."""
+    days = (later - earlier) / SECONDS_PER_DAY
+    return None if days != days else math.floor(days)
+
+
+# the one-row form of each vectorised form (its parameters named alike)
+ONE_ROW_FORMS: dict[Callable, Callable[..., dict]] = {
+    recency_arrays: recency_row,
+    checkout_arrays: checkout_row,
+}

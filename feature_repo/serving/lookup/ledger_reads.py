@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from feast import FeatureStore
-from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 
 from feature_repo.serving.decoding import (
     NOT_FOUND,
@@ -36,6 +35,7 @@ from feature_repo.serving.decoding import (
     FeatureValue,
     python_value,
     served_row,
+    stored_value,
 )
 from feature_repo.serving.plan import ServicePlan, ViewPlan, view_plan_of
 from feature_repo.serving.stored_rows import StoredRow
@@ -126,15 +126,15 @@ def _in_force(
         return False
     values = ledger_row.values
     instants_at, last_at, registered_at, ledger_count_at = in_force_at
-    last = _decoded(values[last_at])
+    last = stored_value(values[last_at])
     if last is not None and last > now_us:
         return False
-    if python_value(stored.values[count_at]) != (_decoded(values[ledger_count_at]) or 0):
+    if python_value(stored.values[count_at]) != (stored_value(values[ledger_count_at]) or 0):
         return False
     columns = {
-        "order_instants_us": _decoded(values[instants_at]) or [],
+        "order_instants_us": stored_value(values[instants_at]) or [],
         "last_order_at_us": last,
-        "registered_at_us": _decoded(values[registered_at]),
+        "registered_at_us": stored_value(values[registered_at]),
     }
     return row_start_us(columns, now_us) == _micros(stored.event_time)
 
@@ -142,7 +142,7 @@ def _in_force(
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):
     """The served view's values computed from a (present) ledger row at ``now``."""
     columns = {
-        name: _decoded(value) for name, value in zip(ledger.features, row.values, strict=True)
+        name: stored_value(value) for name, value in zip(ledger.features, row.values, strict=True)
     }
     for name in ORDER_COLUMNS:
         columns[name] = columns.get(name) or []
@@ -165,17 +165,6 @@ def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetim
         else:
             out.append(FeatureValue(value, FeatureStatus.PRESENT, start))
     return out
-
-
-def _decoded(serialized: bytes | None):
-    """A stored ledger value: lists read straight from the protobuf, scalars as ``decoding`` reads them."""
-    if not serialized:
-        return None
-    proto = ValueProto.FromString(serialized)
-    kind = proto.WhichOneof("val")
-    if kind is not None and kind.endswith("_list_val"):
-        return getattr(proto, kind).val
-    return python_value(serialized)
 
 
 def _micros(instant: datetime) -> int:

@@ -3,13 +3,15 @@ transforms in ``feature_repo.transforms``) applied to the served, TTL-masked inp
 join feeds it.
 
 Timestamps are handed over as Unix seconds (a missing one as NaN), the transforms' documented
-convention for numbers: the same instants, without a pandas conversion per call.
+convention for numbers: the same instants, without a pandas conversion per call. A lookup of one
+row whose inputs are all numbers (or missing) runs the rule's one-row form
+(``request_features.ONE_ROW_FORMS``), which gives the same values without arrays.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,11 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.types import UnixTimestamp
 
 from feature_repo.core.timestamps import utc_datetime
+from feature_repo.offline.on_demand import vectorised_transform
 from feature_repo.serving.decoding import FeatureStatus, FeatureValue
+from feature_repo.transforms.request_features import ONE_ROW_FORMS
+
+EXACT_FLOAT_INT = 2**53  # integers up to this size are the same number as floats
 
 # When an on-demand output is missing, it inherits the most telling status of its inputs.
 STATUS_PRECEDENCE = [
@@ -32,14 +38,17 @@ STATUS_PRECEDENCE = [
 @dataclass(frozen=True)
 class OnDemandInputs:
     """What an on-demand view computes from, resolved once: served features and request fields,
-    each with whether it is a timestamp (handed over as Unix seconds)."""
+    each with whether it is a timestamp (handed over as Unix seconds), and the one-row form of
+    its rule, if it has one."""
 
     view: OnDemandFeatureView
     features: tuple[tuple[str, bool], ...]
     request_fields: tuple[tuple[str, bool], ...]
+    one_row: Callable[..., dict] | None = None
 
     @classmethod
     def of(cls, view: OnDemandFeatureView) -> OnDemandInputs:
+        vectorised = vectorised_transform(view)
         return cls(
             view,
             tuple(
@@ -52,6 +61,7 @@ class OnDemandInputs:
                 for s in view.source_request_sources.values()
                 for f in s.schema
             ),
+            ONE_ROW_FORMS.get(vectorised) if vectorised is not None else None,
         )
 
 
@@ -66,7 +76,9 @@ def on_demand_values(
     for name, is_time in inputs.request_fields:
         sent = [row[name] for row in rows]
         given[name] = _seconds(sent) if is_time else sent
-    outputs = inputs.view.feature_transformation.udf(given)
+    outputs = _one_row_outputs(inputs.one_row, given) if inputs.one_row and len(rows) == 1 else None
+    if outputs is None:
+        outputs = inputs.view.feature_transformation.udf(given)
     computed = {}
     for feature in inputs.view.features:
         column = []
@@ -81,6 +93,23 @@ def on_demand_values(
             column.append(FeatureValue(None, inherited))
         computed[feature.name] = column
     return computed
+
+
+def _one_row_outputs(one_row: Callable[..., dict], given: dict[str, list[Any]]) -> dict | None:
+    """The view's outputs for one row through its rule's one-row form, or ``None`` when an input
+    is not a plain number or missing (a string, a bool, an infinity, a huge integer: the general
+    path reads those as the arrays do)."""
+    numbers = {}
+    for name, (value,) in given.items():
+        kind = type(value)
+        if value is None:
+            value = math.nan
+        elif kind is int and -EXACT_FLOAT_INT <= value <= EXACT_FLOAT_INT:
+            value = float(value)
+        elif kind is not float or value in (math.inf, -math.inf):
+            return None
+        numbers[name] = value
+    return {name: [value] for name, value in one_row(**numbers).items()}
 
 
 def _seconds(instants: list[Any]) -> list[Any]:

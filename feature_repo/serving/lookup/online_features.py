@@ -91,7 +91,8 @@ class OnlineFeatureReader:
         for inputs in self._on_demand:
             values.update(on_demand_values(inputs, values, rows))
         names = self.plan.output_names
-        return [{name: values[name][i] for name in names} for i in range(len(rows))]
+        columns = [values[name] for name in names]  # each row's dict built in C, not per name
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
     def _checked(self, row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         if not isinstance(row, Mapping):

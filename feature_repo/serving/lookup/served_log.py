@@ -11,6 +11,12 @@ keys, the request fields, per feature ``<view>__<feature>``, ``..__timestamp`` a
 (Feast's ``FieldStatus`` numbers), ``__log_timestamp``, ``__log_date``, ``__request_id``; then the
 model's ``model_version`` and ``prediction``.
 
+The background flush shares the interpreter with the requests: a request that waits for it waits
+until the flush lets go (up to 5 ms, Python's switch interval, or a whole C call such as one Arrow
+conversion of the batch: that was the p99 of logging on). So the thread's flush converts one
+column at a time and pauses ``PAUSE_SECONDS`` between columns, off the interpreter: a request
+waits at most one column's conversion.
+
 What a crash loses: the rows recorded since the last flush, at most ``flush_seconds`` of traffic
 (5 s by default). A clean stop (the service's shutdown) flushes them.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +41,7 @@ from feature_repo.serving.lookup.online_features import FeatureStatus, FeatureVa
 
 LOG_TIMESTAMP, LOG_DATE, REQUEST_ID = "__log_timestamp", "__log_date", "__request_id"
 MODEL_VERSION, PREDICTION = "model_version", "prediction"
+PAUSE_SECONDS = 0.0002  # between two columns of the background flush: requests run meanwhile
 # Feast's FieldStatus numbers; a row starting after the lookup instant is not found at that instant
 STATUS_NUMBERS = {
     FeatureStatus.PRESENT: FieldStatus.PRESENT,
@@ -111,14 +119,15 @@ class ServedFeatureLog:
             self._wake.set()
         return True
 
-    def flush(self) -> int:
-        """Write what accumulated (one table); the number of rows written."""
+    def flush(self, pause: bool = False) -> int:
+        """Write what accumulated (one table); the number of rows written. ``pause``: between
+        columns (the background thread's flush, beside requests)."""
         with self._lock:
             pending, self._pending, self._pending_rows = self._pending, [], 0
         if not pending:
             return 0
         try:
-            table = self.table(pending)
+            table = self.table(pending, pause)
             self.store.write_logged_features(table, self.service)
         except Exception:
             # kept for the next flush (up to ten batches' worth, then the oldest are dropped)
@@ -142,9 +151,11 @@ class ServedFeatureLog:
             self._thread = None
         self.flush()
 
-    def table(self, pending: Sequence[_Served]) -> pa.Table:
+    def table(self, pending: Sequence[_Served], pause: bool = False) -> pa.Table:
         """Feast's log columns (then the model's) for pending requests, column by column (the
-        flush shares the process with requests: the shorter it holds the interpreter, the better)."""
+        flush shares the process with requests: the shorter it holds the interpreter, the better;
+        ``pause``: ``PAUSE_SECONDS`` after each feature's columns and each Arrow conversion)."""
+        rest = time.sleep if pause else _no_pause
         entity_rows = [entity for served in pending for entity in served.entity_rows]
         rows = [row for served in pending for row in served.rows]
         columns: dict[str, list] = {
@@ -156,6 +167,7 @@ class ServedFeatureLog:
             columns[value_col] = [value.value for value in values]
             columns[time_col] = [value.event_time for value in values]
             columns[status_col] = [STATUS_NUMBERS[value.status] for value in values]
+            rest(PAUSE_SECONDS)
 
         def each_row(attribute: str) -> list:
             return [getattr(s, attribute) for s in pending for _ in range(len(s.rows))]
@@ -170,7 +182,11 @@ class ServedFeatureLog:
         schema = self.schema.append(pa.field(MODEL_VERSION, pa.string())).append(
             pa.field(PREDICTION, pa.float64())
         )
-        return pa.table({name: columns[name] for name in schema.names}, schema=schema)
+        arrays = []
+        for column in schema:  # one Arrow conversion (one C call) at a time
+            arrays.append(pa.array(columns.pop(column.name), type=column.type))
+            rest(PAUSE_SECONDS)
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -179,9 +195,13 @@ class ServedFeatureLog:
             if self._stopped.is_set():
                 return
             try:
-                self.flush()
+                self.flush(pause=True)
             except Exception:  # counted in failed_batches; the rows wait for the next flush
                 continue
+
+
+def _no_pause(seconds: float) -> None:
+    """A flush called directly (a replay, the shutdown) does not pause."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ that the plan needs from that key's hash (all views with the same join keys shar
 Layout (Feast's): key ``serialized entity key + project``; field ``mmh3("view:feature")`` holds a
 serialized ``ValueProto``; field ``_ts:view`` a serialized protobuf ``Timestamp``. A row whose
 ``_ts`` field is absent does not exist.
+
+Many entities of one hash (a batch of users) are read in one server-side script call on a plain
+Redis (``online.redis_script_reader``: redis-py spends several microseconds on each pipelined
+command; the script's reply is the ``HMGET``s' replies); a cluster, and views of several join
+keys, read through the pipeline.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from feast import FeatureStore
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from feature_repo.core.feast_internals import redis_client, redis_hash_field
+from feature_repo.online.redis_script_reader import ScriptedHashReader
 from feature_repo.serving.plan import ServicePlan, ViewPlan
 from feature_repo.serving.stored_rows import KeysByView, RowsByView, StoredRow
 
@@ -23,6 +29,8 @@ class RedisReader:
     def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
         self.client = redis_client(store.provider.online_store, store.config.online_store)
         self.suffix = store.config.project.encode("utf-8")
+        cluster = str(store.config.online_store.redis_type).endswith("cluster")
+        self.script = None if cluster else ScriptedHashReader(self.client)
         groups: dict[tuple[str, ...], list[ViewPlan]] = {}
         for view in plan.views:
             groups.setdefault(view.join_keys, []).append(view)
@@ -43,6 +51,8 @@ class RedisReader:
             commands += [(key + self.suffix, group.fields) for key in keys[group.keys_of]]
         if len(commands) == 1:
             replies = [self.client.hmget(*commands[0])]
+        elif self.script is not None and len(self.groups) == 1:  # one hash per entity
+            replies = self.script.read([key for key, _ in commands], self.groups[0].fields)
         else:
             with self.client.pipeline(transaction=False) as pipe:
                 for key, fields in commands:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class SqliteReader:
                 table += " WHERE"
             positions = {name: i for i, name in enumerate(view.features)}
             self.views.append((view.key, table, positions))
+        self.positions = [positions for _, _, positions in self.views]
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self.local, "connection", None)
@@ -52,27 +54,47 @@ class SqliteReader:
         uniques = [list(dict.fromkeys(keys[view_key])) for view_key, _, _ in self.views]
         sizes = tuple(len(unique) for unique in uniques)
         parameters = [key for unique in uniques for key in unique]
+        rows = self._connection().execute(self._select(sizes), parameters).fetchall()
+        if max(sizes) == 1:  # one entity (a user's lookup): every row of a view is its own
+            return self._one_entity(rows, keys)
         by_view: list[list[tuple]] = [[] for _ in self.views]  # by position in the statement
-        for row in self._connection().execute(self._select(sizes), parameters).fetchall():
+        for row in rows:
             by_view[row[0]].append(row)
         result: RowsByView = {}
-        for (view_key, _, positions), unique, rows in zip(
+        for (view_key, _, positions), unique, rows_of_view in zip(
             self.views, uniques, by_view, strict=True
         ):
-            view_keys = keys[view_key]
-            if len(unique) == 1:  # one entity: every row is its own
-                result[view_key] = [_one_entity(rows, positions)] * len(view_keys)
-                continue
+            only = unique[0] if len(unique) == 1 else None  # its rows' key is not fetched
             found: dict[bytes, StoredRow] = {}
-            for _, key, name, value, stamp in rows:
+            for _, key, name, value, stamp in rows_of_view:
+                key = only or key
                 position = positions.get(name)
                 entry = found.get(key)
                 if entry is None:
                     entry = found[key] = StoredRow(_instant(stamp), [None] * len(positions))
                 if position is not None:
                     entry.values[position] = value
-            result[view_key] = [found.get(key) for key in view_keys]
+            result[view_key] = [found.get(key) for key in keys[view_key]]
         return result
+
+    def _one_entity(self, rows: list[tuple], keys: KeysByView) -> RowsByView:
+        """The rows of one entity per view, in one pass (the event time of a view's first row)."""
+        values: list[list[bytes | None] | None] = [None] * len(self.views)
+        stamps: list[int | None] = [None] * len(self.views)
+        positions = self.positions
+        for view, _, name, value, stamp in rows:
+            found = values[view]
+            if found is None:
+                found = values[view] = [None] * len(positions[view])
+                stamps[view] = stamp
+            position = positions[view].get(name)
+            if position is not None:
+                found[position] = value
+        return {
+            view_key: [None if found is None else StoredRow(_instant(stamp), found)]
+            * len(keys[view_key])
+            for (view_key, _, _), found, stamp in zip(self.views, values, stamps, strict=True)
+        }
 
     def _select(self, sizes: tuple[int, ...]) -> str:
         """The statement reading ``sizes[i]`` entities of view ``i`` (built once per sizes); the
@@ -91,19 +113,12 @@ def _quoted(name: str, quote: str) -> str:
     return quote + name.replace(quote, quote * 2) + quote
 
 
-def _one_entity(rows: list[tuple], positions: dict[str, int]) -> StoredRow | None:
-    if not rows:
-        return None
-    values: list[bytes | None] = [None] * len(positions)
-    for _, _, name, value, _ in rows:
-        position = positions.get(name)
-        if position is not None:
-            values[position] = value
-    return StoredRow(_instant(rows[0][4]), values)
-
-
 def _instant(stamp) -> datetime | None:
-    """Feast's reading of ``event_ts``: ``datetime.fromtimestamp(seconds)`` taken as UTC."""
+    """Feast's reading of ``event_ts``: ``datetime.fromtimestamp(seconds)`` taken as UTC; on a
+    host whose local time is UTC (no offset, no summer time: ``time.tzset``'s reading), the same
+    instant without the local-time conversion (half the time)."""
     if stamp is None:
         return None
+    if time.timezone == 0 and not time.daylight:
+        return datetime.fromtimestamp(int(stamp), UTC)
     return datetime.fromtimestamp(int(stamp)).replace(tzinfo=UTC)

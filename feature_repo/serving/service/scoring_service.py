@@ -32,6 +32,7 @@ from feature_repo.serving.lookup.online_features import freeze_long_lived_object
 from feature_repo.serving.service.auth import checkout_caller
 from feature_repo.serving.service.churn_route import router as churn_router
 from feature_repo.serving.service.feature_server_route import router as feature_server_router
+from feature_repo.serving.service.gc_pauses import time_gc_pauses
 from feature_repo.serving.service.operations_route import install_operations
 from feature_repo.serving.service.push_route import router as push_router
 
@@ -70,6 +71,7 @@ def coupon_offer_score(features: CheckoutFeatures) -> float:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
+    time_gc_pauses()  # the worker's collections from its start-up on, in /metrics
     checkout_reader()  # resolve the registry once, before the first request
     freeze_long_lived_objects()
     yield

@@ -1,5 +1,8 @@
 """HTTP load with ``wrk`` (Debian's package): POST bodies from a Lua script, latency percentiles,
-throughput and errors parsed from its report. Loopback only."""
+throughput and errors parsed from its report. Loopback only.
+
+The script's ``done`` also prints the 99.9th and 99.99th percentiles (``tail`` lines): they tell a
+maximum that is one stall (the tail percentiles near p99) from a tail of many slow answers."""
 
 from __future__ import annotations
 
@@ -16,6 +19,11 @@ local i = 0
 request = function()
   i = i %% #bodies + 1
   return wrk.format("POST", "/get-online-features", {["Content-Type"] = "application/json"}, bodies[i])
+end
+done = function(summary, latency, requests)
+  for _, p in ipairs({99.9, 99.99}) do
+    io.write(string.format("tail %%g %%d\\n", p, latency:percentile(p)))
+  end
 end
 """
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -61,7 +69,12 @@ def pinned(core: int | None) -> list[str]:
 
 
 def parse_wrk(report: str) -> dict:
+    """requests/s, requests, p50/p99/max ms (and p99.9/p99.99 ms when the script printed them), errors."""
     latency = re.search(r"^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)", report, re.M)
+    tails = {
+        f"p{p.replace('.', '')}_ms": int(us) / 1000
+        for p, us in re.findall(r"^tail (\S+) (\d+)$", report, re.M)
+    }
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", report, re.M))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
     sockets = re.search(
@@ -75,6 +88,7 @@ def parse_wrk(report: str) -> dict:
         "max_ms": _ms(latency.group(3)),
         "errors": (int(non_2xx.group(1)) if non_2xx else 0)
         + (sum(int(n) for n in sockets.groups()) if sockets else 0),
+        **tails,
     }
 
 

@@ -63,10 +63,12 @@ class Bench:
             )
         return json.loads(lines[-1][len(RESULT) :])
 
-    def cli(self, scale: float, *args: str) -> str:
-        """A console command of this environment (``delivery-fs``, ``feast``) on one data size."""
+    def cli(self, scale: float, *args: str, niceness: int = 0) -> str:
+        """A console command of this environment (``delivery-fs``, ``feast``) on one data size;
+        at a lower CPU priority for a positive ``niceness`` (a batch job beside serving)."""
         completed = subprocess.run(
             [str(BIN_DIR / args[0]), *args[1:]],
+            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
             cwd=REPO_ROOT,
             env={**os.environ, **self.data_env(scale)},
             capture_output=True,

@@ -109,8 +109,9 @@ def week_later_figure(bench: Bench, scale: float, config: Path, users, now: str,
 
 
 def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> list[Figure]:
-    """The lean endpoint (uvicorn, 2 workers) and ``feast serve``: one client, then 50 with wrk."""
+    """The lean endpoint (uvicorn, 2 workers; pinned to one core: 1 worker) and ``feast serve``: one client, then 50 with wrk."""
     from devtools.bench.cpu_shares import CpuSampler
+    from devtools.bench.gc_scrape import gc_pause_samples, pauses_between
     from devtools.bench.load import pinned, wrk_run
     from devtools.local_servers import free_port, http_server
 
@@ -132,15 +133,19 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                          bench.work_dir)  # fmt: skip
         alive = bench.step("http", scale, url=url, users=users[:10], calls=10, warm_up=0, now=now)
     port = free_port()
-    lean_command[lean_command.index("--port") + 1] = str(port)
+    pinned_command = [*lean_command]  # one worker for the one core it is given
+    pinned_command[pinned_command.index("--port") + 1] = str(port)
+    pinned_command[pinned_command.index("--workers") + 1] = "1"
     with (
         http_server(
-            lean_command, port, ready_path="/docs", env=env, prefix=pinned(SERVER_CORE)
+            pinned_command, port, ready_path="/docs", env=env, prefix=pinned(SERVER_CORE)
         ) as url,
         CpuSampler() as apart_cpu,
     ):
+        gc_before = gc_pause_samples(url)
         apart = wrk_run(url + "/get-online-features", bodies, LOAD_CLIENTS, load_seconds,
                         bench.work_dir, core=LOAD_CORE)  # fmt: skip
+        apart_gc = pauses_between(gc_before, gc_pause_samples(url))
     port = free_port()
     feast_command = ["feast", "-f", str(config), "serve", "-h", "127.0.0.1", "-p", str(port),
                      "--max-requests", "0", "--no-access-log"]  # fmt: skip
@@ -159,7 +164,8 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                    apart["max_ms"] <= 3 * apart["p99_ms"],
                    details={"pinned": apart, "unpinned": loaded, "server_core": SERVER_CORE,
                             "wrk_core": LOAD_CORE, "unpinned_max_over_p99": loaded["max_ms"] / loaded["p99_ms"],
-                            "cpu": apart_cpu.shares().as_dict()})  # fmt: skip
+                            "cpu": apart_cpu.shares().as_dict(), "server_workers": 1,
+                            "gc_pauses": apart_gc})  # fmt: skip
     return [
         Figure("HTTP lean, 1 user, p50", "ms", one["p50_ms"], feast_one["p50_ms"],
                "(reported; baseline feast serve)", True, details={"lean": one, "feast_serve": feast_one}),
