@@ -97,3 +97,40 @@ def test_without_a_model_the_route_says_what_to_do_and_the_rest_serves(
         checkout = requests.post(f"{url}/score/checkout", json={
             "user_id": user, "cart_amount": 20.0, "as_of": horizon.isoformat()}, timeout=30)  # fmt: skip
         assert checkout.status_code == 200, checkout.text
+
+
+START_UP = """
+import asyncio, gc, json
+from feature_repo.serving.service import churn_route
+from feature_repo.serving.service.scoring_service import app
+
+async def started():
+    async with app.router.lifespan_context(app):
+        left = sum(len(gc.get_objects(generation)) for generation in range(3))
+        print(json.dumps([churn_route._Loaded.scorer is not None, left, gc.get_freeze_count()]))
+
+asyncio.run(started())
+"""
+
+
+def test_after_start_up_no_long_lived_object_is_left_to_full_collections(
+    store_config, model, registry
+):
+    """Every start-up step freezes what it built (the readers, then the churn model and the
+    MLflow, scikit-learn and SciPy modules its load imports): a full collection under load then
+    scans only what requests allocate, not the ~200,000 objects of the model's load. A fresh
+    interpreter, as a worker starts."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FEAST_FS_YAML_FILE_PATH": str(store_config), "MLFLOW_TRACKING_URI": registry,
+           "DELIVERY_FS_LOG_SAMPLE_RATE": "0"}  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", START_UP], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded, left, frozen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert loaded  # the model was loaded during the start-up
+    assert left < 5_000 < frozen, (left, frozen)
