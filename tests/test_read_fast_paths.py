@@ -21,7 +21,6 @@ from feature_repo.serving.decoding import (
     FeatureValue,
     python_value,
     served_row,
-    stored_value,
 )
 from feature_repo.serving.lookup.on_demand import OnDemandInputs, on_demand_values
 from feature_repo.serving.lookup.online_features import OnlineFeatureReader
@@ -154,7 +153,7 @@ def test_served_row_decodes_each_value_as_python_value(protos, days_ago):
         assert served == expected
         assert all(type(s) is FeatureValue for s in served)
     for serialized in stored:  # lists left as read, everything else as python_value
-        value = stored_value(serialized)
+        value = python_value(serialized, lists_as_read=True)
         assert (list(value) if hasattr(value, "extend") else value) == python_value(serialized)
 
 

@@ -46,29 +46,20 @@ class FeatureValue(NamedTuple):
 NOT_FOUND = FeatureValue(None, FeatureStatus.NOT_FOUND)
 
 
-def python_value(serialized: bytes | None) -> Any:
+def python_value(serialized: bytes | None, lists_as_read: bool = False) -> Any:
     """The Python value of a serialized ``ValueProto`` (``None`` when missing or unset).
 
     Scalars are immutable and repeat (counts, categories), so they are kept by their bytes:
-    a dictionary lookup instead of a protobuf parse.
+    a dictionary lookup instead of a protobuf parse. ``lists_as_read``: a list is the parsed
+    protobuf's own repeated field, not converted to a list (read it, never change it): the lean
+    reader reads ledgers this way.
     """
     if not serialized:
         return None
     known = _DECODED.get(serialized, _UNKNOWN)
     if known is not _UNKNOWN:
         return known
-    return _parsed(serialized, ValueProto.FromString(serialized), lists_as_read=False)
-
-
-def stored_value(serialized: bytes | None) -> Any:
-    """``python_value``, except that a list is the parsed protobuf's own repeated field (not
-    converted to a list: read it, never change it): the lean reader reads ledgers this way."""
-    if not serialized:
-        return None
-    known = _DECODED.get(serialized, _UNKNOWN)
-    if known is not _UNKNOWN:
-        return known
-    return _parsed(serialized, ValueProto.FromString(serialized), lists_as_read=True)
+    return _parsed(serialized, ValueProto.FromString(serialized), lists_as_read)
 
 
 def _parsed(serialized: bytes, proto: ValueProto, lists_as_read: bool) -> Any:

@@ -35,7 +35,6 @@ from feature_repo.serving.decoding import (
     FeatureValue,
     python_value,
     served_row,
-    stored_value,
 )
 from feature_repo.serving.plan import ServicePlan, ViewPlan, view_plan_of
 from feature_repo.serving.stored_rows import StoredRow
@@ -126,15 +125,17 @@ def _in_force(
         return False
     values = ledger_row.values
     instants_at, last_at, registered_at, ledger_count_at = in_force_at
-    last = stored_value(values[last_at])
+    last = python_value(values[last_at], lists_as_read=True)
     if last is not None and last > now_us:
         return False
-    if python_value(stored.values[count_at]) != (stored_value(values[ledger_count_at]) or 0):
+    if python_value(stored.values[count_at]) != (
+        python_value(values[ledger_count_at], lists_as_read=True) or 0
+    ):
         return False
     columns = {
-        "order_instants_us": stored_value(values[instants_at]) or [],
+        "order_instants_us": python_value(values[instants_at], lists_as_read=True) or [],
         "last_order_at_us": last,
-        "registered_at_us": stored_value(values[registered_at]),
+        "registered_at_us": python_value(values[registered_at], lists_as_read=True),
     }
     return row_start_us(columns, now_us) == _micros(stored.event_time)
 
@@ -142,7 +143,8 @@ def _in_force(
 def _served_row(row: StoredRow, ledger: ViewPlan, served: ViewPlan, now: datetime, now_us: int):
     """The served view's values computed from a (present) ledger row at ``now``."""
     columns = {
-        name: stored_value(value) for name, value in zip(ledger.features, row.values, strict=True)
+        name: python_value(value, lists_as_read=True)
+        for name, value in zip(ledger.features, row.values, strict=True)
     }
     for name in ORDER_COLUMNS:
         columns[name] = columns.get(name) or []
