@@ -68,7 +68,7 @@ def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | Non
         ledger = ledgers.get(user_id)
         if ledger is None:
             results += [
-                _result(o, OrderStatus.REJECTED, f"user_id: unknown user {user_id} (not in the online store)")
+                order_result(o, OrderStatus.REJECTED, f"user_id: unknown user {user_id} (not in the online store)")
                 for o in mine
             ]  # fmt: skip
             continue
@@ -79,21 +79,23 @@ def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | Non
             registered = change.after.registered_at_us
             if registered is not None and entry.instant_us < registered:
                 results.append(
-                    _result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({_instant(registered):%Y-%m-%d})")
+                    order_result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({instant_of(registered):%Y-%m-%d})")
                 )  # fmt: skip
             elif order.transaction_id in seen or change.after.knows(order.transaction_id):
                 results.append(
-                    _result(order, OrderStatus.DUPLICATE, "transaction_id already pushed or built")
+                    order_result(
+                        order, OrderStatus.DUPLICATE, "transaction_id already pushed or built"
+                    )
                 )
             elif change.after.latest_rank is not None and entry.rank <= change.after.latest_rank:
-                latest = _instant(change.after.last_order_at_us)
+                latest = instant_of(change.after.last_order_at_us)
                 results.append(
-                    _result(order, OrderStatus.LATE, f"late: placed before the user's latest online order ({latest:%Y-%m-%d %H:%M:%S}); {LATE_REASON}")
+                    order_result(order, OrderStatus.LATE, f"late: placed before the user's latest online order ({latest:%Y-%m-%d %H:%M:%S}); {LATE_REASON}")
                 )  # fmt: skip
             else:
                 change.after = change.after.with_order(entry)
                 change.applied.append(order)
-                results.append(_result(order, OrderStatus.APPLIED))
+                results.append(order_result(order, OrderStatus.APPLIED))
             seen.add(order.transaction_id)
         if change.applied:
             changes.append(change)
@@ -102,21 +104,38 @@ def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | Non
 
 def transaction_rows(changes: list[UserChange]) -> pd.DataFrame:
     """The ``transaction_features`` rows of the applied orders (by id), computed by the shared
-    transform's rule (``order_feature_columns``) without a frame per batch.
+    transform's rule (``order_feature_columns``) without a frame per batch."""
+    return order_rows(
+        [change.applied for change in changes],
+        [None if (o := change.before.latest_order) is None else o.instant_us for change in changes],
+        [change.before.lifetime_order_count for change in changes],
+        [change.before.registered_at_us for change in changes],
+    )
+
+
+def order_rows(
+    applied: list[list[PushedOrder]],
+    previous_us: list[int | None],
+    lifetime_before: list[int],
+    registered_us: list[int | None],
+) -> pd.DataFrame:
+    """``transaction_rows`` of each changed user's applied orders, given the user's latest order
+    instant before the batch (``previous_us``), lifetime order count and registration instant.
 
     Each user's previous order is the ledger's latest before the batch, then the previous applied
     order (``hours_since_previous_order``); ``user_order_number`` counts from the lifetime orders
     before the batch."""
-    orders = [order for change in changes for order in change.applied]
-    placed_us, previous_us, registered_us, numbers = [], [], [], []
-    for change in changes:
-        latest = change.before.latest_order
-        previous = math.nan if latest is None else latest.instant_us
-        for number, order in enumerate(change.applied, change.before.lifetime_order_count + 1):
+    orders = [order for mine in applied for order in mine]
+    placed_us, previous_column, registered_column, numbers = [], [], [], []
+    for mine, latest, lifetime, registered in zip(
+        applied, previous_us, lifetime_before, registered_us, strict=True
+    ):
+        previous = math.nan if latest is None else latest
+        for number, order in enumerate(mine, lifetime + 1):
             instant = instant_us(order.transaction_date)
             placed_us.append(instant)
-            previous_us.append(previous)
-            registered_us.append(change.before.registered_at_us or 0)
+            previous_column.append(previous)
+            registered_column.append(registered or 0)
             numbers.append(number)
             previous = instant
     placed = np.array(placed_us, np.int64)
@@ -126,7 +145,7 @@ def transaction_rows(changes: list[UserChange]) -> pd.DataFrame:
         amount, np.array([o.discount_coupon for o in orders], np.int64),
         np.array([o.discount_coupon_amount for o in orders], np.int64),
         pd.DatetimeIndex(placed.astype("datetime64[us]")).tz_localize(UTC), seconds,
-        np.array(previous_us, np.float64) / 1e6, np.array(registered_us, np.float64) / 1e6,
+        np.array(previous_column, np.float64) / 1e6, np.array(registered_column, np.float64) / 1e6,
     )  # fmt: skip
     table = pd.DataFrame(
         {
@@ -150,17 +169,24 @@ def transaction_rows(changes: list[UserChange]) -> pd.DataFrame:
 def write_instant(change: UserChange, stored: datetime | None) -> datetime:
     """The event time of the user's rows written for this change: the latest applied order, or just
     after the stored row's (a store keeps a row only if it is newer than the one it holds)."""
-    latest = _instant(change.after.last_order_at_us)
+    return write_instant_at(change.after.last_order_at_us, stored)
+
+
+def write_instant_at(latest_us: int, stored: datetime | None) -> datetime:
+    """``write_instant`` of a user whose latest applied order is at ``latest_us``."""
+    latest = instant_of(latest_us)
     if stored is not None and latest <= stored:
         return stored + timedelta(microseconds=1)
     return latest
 
 
-def _result(order: PushedOrder, status: OrderStatus, reason: str = "") -> OrderResult:
+def order_result(order: PushedOrder, status: OrderStatus, reason: str = "") -> OrderResult:
+    """The order's result (its index, location and ids as checked)."""
     return OrderResult(
         order.index, order.location, order.transaction_id, order.user_id, status, reason
     )
 
 
-def _instant(micros: int) -> datetime:
+def instant_of(micros: int) -> datetime:
+    """An instant in Unix microseconds as an aware UTC datetime."""
     return EPOCH + timedelta(microseconds=micros)

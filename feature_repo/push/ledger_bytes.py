@@ -16,6 +16,7 @@ Writing: the integer lists as Arrow list arrays, serialized a column at a time b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -37,42 +38,68 @@ def decoded_ledgers(
     """Per stored row (its fields' bytes in ``names`` order; ``None``: no row), the ledger."""
     stored = [row for row in rows if row is not None]
     fields = {name: [row[i] or b"" for row in stored] for i, name in enumerate(names)}
-    ledgers = iter(_decoded(fields, len(stored)) or _decoded_one_by_one(fields, len(stored)))
+    run = _decoded(fields, len(stored))
+    ledgers = iter(_decoded_one_by_one(fields, len(stored)) if run is None else ledgers_of_run(run))
     return [None if row is None else next(ledgers) for row in rows]
 
 
-def _decoded(fields: dict[str, list[bytes]], rows: int) -> list[OrderLedger] | None:
-    """The ledgers, a column at a time; ``None`` when a column is not laid out as expected."""
-    counts, columns = None, []
+def decoded_run(
+    rows: Sequence[Sequence[bytes | None] | None], names: Sequence[str]
+) -> LedgerRun | None:
+    """The ledgers of the stored rows (``None``: no row, left out) laid end to end, without a
+    list per ledger; ``None`` when a column is not laid out as expected (``decoded_ledgers``
+    then takes the general decoding)."""
+    stored = [row for row in rows if row is not None]
+    fields = {name: [row[i] or b"" for row in stored] for i, name in enumerate(names)}
+    return _decoded(fields, len(stored))
+
+
+def ledgers_of_run(run: LedgerRun) -> list[OrderLedger]:
+    """The run's ledgers, each with lists of its own."""
+    bounds = run.offsets.tolist()
+    columns = [run.columns[name].tolist() for name in INT_COLUMNS] + [run.delivery_types]
+    return [
+        OrderLedger.of_columns(
+            run.registered_at_us[i],
+            [column[bounds[i] : bounds[i + 1]] for column in columns],
+            run.lifetime_order_count[i],
+            run.last_order_at_us[i],
+        )
+        for i in range(len(run))
+    ]
+
+
+def _decoded(fields: dict[str, list[bytes]], rows: int) -> LedgerRun | None:
+    """The ledgers laid end to end, a column at a time; ``None`` when a column is not laid out
+    as expected."""
+    counts, columns = None, {}
     for name in INT_COLUMNS:
         split = _int_lists(fields[name])
-        if split is None or (counts is not None and split[0] != counts):
+        if split is None or (counts is not None and not np.array_equal(split[0], counts)):
             return None
-        counts = split[0]
-        columns.append(split[1])
-    types = [list(ValueProto.FromString(v).string_list_val.val) for v in fields[ORDER_COLUMNS[-1]]]
-    if counts is None or [len(t) for t in types] != counts:
+        counts, columns[name] = split
+    types = [ValueProto.FromString(v).string_list_val.val for v in fields[ORDER_COLUMNS[-1]]]
+    if counts is None or [len(t) for t in types] != counts.tolist():
         return None
     scalars = {
         name: [python_of_bytes(v) for v in fields[name]]
         for name in ("lifetime_order_count", "last_order_at_us", "registered_at_us")
     }
-    return [
-        OrderLedger.of_columns(
-            None if registered is None else int(registered),
-            [column[i] for column in columns] + [types[i]],
-            int(lifetime or 0),
-            None if last is None else int(last),
-        )
-        for i, (lifetime, last, registered) in enumerate(zip(*scalars.values(), strict=True))
-    ] if rows else []  # fmt: skip
+    return LedgerRun(
+        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), columns,
+        list(chain.from_iterable(types)),
+        [int(lifetime or 0) for lifetime in scalars["lifetime_order_count"]],
+        [None if last is None else int(last) for last in scalars["last_order_at_us"]],
+        [None if at is None else int(at) for at in scalars["registered_at_us"]],
+    )  # fmt: skip
 
 
-def _int_lists(values: list[bytes]) -> tuple[list[int], list[list[int]]] | None:
-    """Each serialized ``INT64_LIST`` value's items (an empty value: no items), and their counts."""
+def _int_lists(values: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each serialized ``INT64_LIST`` value's item count (an empty value: no items), and the
+    items of all laid end to end."""
     joined = b"".join(values)
     try:
-        items = list(ValueProto.FromString(joined).int64_list_val.val)
+        items = ValueProto.FromString(joined).int64_list_val.val
     except DecodeError:
         return None
     data = np.frombuffer(joined, np.uint8)
@@ -96,9 +123,7 @@ def _int_lists(values: list[bytes]) -> tuple[list[int], list[list[int]]] | None:
     counts[listed] = varint_ends[ends[listed]] - varint_ends[starts[listed]] - _HEADER_ENDS
     if (counts < 0).any() or int(counts.sum()) != len(items):
         return None
-    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    lists = [items[bounds[i] : bounds[i + 1]] for i in range(len(values))]
-    return counts.tolist(), lists
+    return counts, np.fromiter(items, np.int64, len(items))
 
 
 def _decoded_one_by_one(fields: dict[str, list[bytes]], rows: int) -> list[OrderLedger]:
@@ -113,16 +138,33 @@ def decoded_ledger(row: Sequence[bytes | None], names: Sequence[str]) -> OrderLe
     )
 
 
+def run_fields(run: LedgerRun) -> dict[str, Any]:
+    """``ledger_fields`` of the run's ledgers, without the ledgers: each one's delivery types
+    sliced from the run's."""
+    bounds = run.offsets.tolist()
+    types = run.delivery_types
+    fields = _int_fields(run)
+    fields[ORDER_COLUMNS[-1]] = [types[bounds[i] : bounds[i + 1]] for i in range(len(run))]
+    fields["lifetime_order_count"] = list(run.lifetime_order_count)
+    fields["last_order_at_us"] = list(run.last_order_at_us)
+    fields["registered_at_us"] = list(run.registered_at_us)
+    return fields
+
+
+def _int_fields(run: LedgerRun) -> dict[str, Any]:
+    offsets = pa.array(run.offsets, pa.int64())
+    return {
+        name: pa.LargeListArray.from_arrays(offsets, pa.array(run.columns[name], pa.int64()))
+        for name in INT_COLUMNS
+    }
+
+
 def ledger_fields(ledgers: Sequence[OrderLedger], run: LedgerRun) -> dict[str, Any]:
     """The ledgers' view fields as columns: the integer lists as Arrow list arrays of their
     columns laid end to end (``run``, of the same ledgers), which ``value_columns`` serializes a
     column at a time; the delivery types as the ledgers' own lists (not to be changed), serialized
     a list at a time (faster for strings); the scalars as lists."""
-    offsets = pa.array(run.offsets, pa.int64())
-    fields: dict[str, Any] = {
-        name: pa.LargeListArray.from_arrays(offsets, pa.array(run.columns[name], pa.int64()))
-        for name in INT_COLUMNS
-    }
+    fields = _int_fields(run)
     fields[ORDER_COLUMNS[-1]] = [ledger.columns[-1] for ledger in ledgers]
     fields["lifetime_order_count"] = [ledger.lifetime_order_count for ledger in ledgers]
     fields["last_order_at_us"] = [ledger.last_order_at_us for ledger in ledgers]

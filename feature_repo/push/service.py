@@ -14,11 +14,13 @@ again applies each once (an id in the ledger is a duplicate; the offline copy co
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from feast import FeatureStore, FeatureView
 
 from feature_repo.core import progress
@@ -26,8 +28,22 @@ from feature_repo.core.disk_space import DiskFullError
 from feature_repo.core.paths import raw_dir
 from feature_repo.online.errors import OnlineStoreError
 from feature_repo.online.translation import online_store_errors
-from feature_repo.push.apply import AppliedBatch, apply_orders, transaction_rows, write_instant
-from feature_repo.push.ledger_bytes import decoded_ledger, decoded_ledgers, ledger_fields
+from feature_repo.push.apply import (
+    UserChange,
+    apply_orders,
+    order_rows,
+    transaction_rows,
+    write_instant,
+    write_instant_at,
+)
+from feature_repo.push.flat_apply import RunChanges, apply_to_run
+from feature_repo.push.ledger_bytes import (
+    decoded_ledger,
+    decoded_ledgers,
+    decoded_run,
+    ledger_fields,
+    run_fields,
+)
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import (
     read_serialized_rows,
@@ -102,63 +118,102 @@ class OrderPusher:
         users = list(dict.fromkeys(o.user_id for o in orders))
         views = self._views()
         with online_store_errors(self.store, RETRY_HINT):
-            found = self._ledgers(views[LEDGER_VIEW], users)
-        ledgers = {user_id: ledger for user_id, (_, ledger) in zip(users, found, strict=True)}
-        stored_times = {user_id: time for user_id, (time, _) in zip(users, found, strict=True)}
-        batch = apply_orders(orders, ledgers)
-        kept = {r.index for r in batch.results if r.status is not OrderStatus.REJECTED}
+            stored_times, found = self._ledgers(views[LEDGER_VIEW], users)
+        if isinstance(found, dict):  # the ledgers, a user at a time
+            batch = apply_orders(orders, found)
+            results, changes = batch.results, batch.changes
+            written = _changed_rows(changes, stored_times) if changes else None
+        else:  # the part's ledgers laid end to end (many users)
+            results, flat = apply_to_run(orders, *found)
+            written = _run_rows(flat, stored_times) if flat.after is not None else None
+        kept = {r.index for r in results if r.status is not OrderStatus.REJECTED}
         append_pushed(self.raw, [o for o in orders if o.index in kept])
-        with online_store_errors(self.store, RETRY_HINT):
-            self._write(batch, stored_times, views)
-        return batch.results
+        if written is not None:
+            with online_store_errors(self.store, RETRY_HINT):
+                self._write(written, views)
+        return results
 
     def _ledgers(
         self, view: FeatureView, users: list[int]
-    ) -> list[tuple[datetime | None, OrderLedger | None]]:
-        """Per user, the stored ledger row's event time and the ledger (``None``: no row); on a
-        store that reads rows left serialized, decoded a column at a time (``ledger_bytes``)."""
+    ) -> tuple[dict[int, datetime | None], dict[int, OrderLedger | None] | tuple[LedgerRun, dict]]:
+        """Per user, the stored ledger row's event time (``None``: no row); and the ledgers, by
+        user (``None``: no row), or for many users on a store that reads rows left serialized,
+        laid end to end (``ledger_bytes.decoded_run``) with each user's position in the run."""
         keys = [{"user_id": u} for u in users]
         rows = read_serialized_rows(self.store, view, keys)
         if rows is None:
-            return [
-                (time, None if values is None else ledger_from_columns(values))
-                for time, values in read_view_rows(self.store, view, keys)
-            ]
+            found = read_view_rows(self.store, view, keys)
+            return (
+                {user: time for user, (time, _) in zip(users, found, strict=True)},
+                {
+                    user: None if values is None else ledger_from_columns(values)
+                    for user, (_, values) in zip(users, found, strict=True)
+                },
+            )
+        times = {user: None if row is None else row[0] for user, row in zip(users, rows, strict=True)}  # fmt: skip
         names = [f.name for f in view.features]
         stored = [None if row is None else row[1] for row in rows]
+        if len(rows) >= COLUMN_USERS:
+            run = decoded_run(stored, names)
+            if run is not None:
+                present = [user for user, row in zip(users, rows, strict=True) if row is not None]
+                return times, (run, {user: i for i, user in enumerate(present)})
         ledgers = (
             decoded_ledgers(stored, names)
             if len(rows) >= COLUMN_USERS
             else [None if row is None else decoded_ledger(row, names) for row in stored]
         )
-        return [
-            (None, None) if row is None else (row[0], ledger)
-            for row, ledger in zip(rows, ledgers, strict=True)
-        ]
+        return times, dict(zip(users, ledgers, strict=True))
 
-    def _write(
-        self, batch: AppliedBatch, stored_times: dict[int, datetime | None], views: dict
-    ) -> None:
+    def _write(self, written: _UserRows, views: dict) -> None:
         """The three views' rows, each sent (``OrderedSends``) while the next is prepared."""
-        if not batch.changes:
-            return
-        keys = {"user_id": [c.user_id for c in batch.changes]}
-        times = [write_instant(c, stored_times.get(c.user_id)) for c in batch.changes]
-        with OrderedSends(threaded=len(batch.changes) >= THREADED_SENDS) as sends:
-            orders = transaction_rows(batch.changes)
+        keys = {"user_id": written.user_ids}
+        with OrderedSends(threaded=len(written.user_ids) >= THREADED_SENDS) as sends:
+            orders = written.orders()
             sends.submit(view_columns_write(
                 self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
                 {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
             ))  # fmt: skip
-            stats, ledgers = _user_columns([c.after for c in batch.changes])
+            stats, ledgers = written.columns()
             stats["last_order_at"] = [
                 None if last is None else datetime.fromtimestamp(last / 1e6, tz=UTC)
                 for last in stats.pop("last_order_at_us")
             ]
             stats_view, ledger_view = views["user_order_stats"], views[LEDGER_VIEW]
-            sends.submit(view_columns_write(self.store, stats_view, keys, stats, times))
-            sends.submit(view_columns_write(self.store, ledger_view, keys, ledgers, times))
+            sends.submit(view_columns_write(self.store, stats_view, keys, stats, written.times))
+            sends.submit(view_columns_write(self.store, ledger_view, keys, ledgers, written.times))
             sends.wait()
+
+
+@dataclass
+class _UserRows:
+    """What a part writes: the changed users, their rows' event times, and (made when sent, the
+    store taking the previous view's rows meanwhile) the applied orders' ``transaction_features``
+    table and the users' ``user_order_stats`` and ledger columns."""
+
+    user_ids: list[int]
+    times: list[datetime]
+    orders: Callable[[], pd.DataFrame]
+    columns: Callable[[], tuple[dict[str, list], dict[str, Any]]]
+
+
+def _changed_rows(changes: list[UserChange], stored: dict[int, datetime | None]) -> _UserRows:
+    return _UserRows(
+        [c.user_id for c in changes],
+        [write_instant(c, stored.get(c.user_id)) for c in changes],
+        lambda: transaction_rows(changes),
+        lambda: _user_columns([c.after for c in changes]),
+    )
+
+
+def _run_rows(changes: RunChanges, stored: dict[int, datetime | None]) -> _UserRows:
+    after = changes.after
+    return _UserRows(
+        changes.user_ids,
+        [write_instant_at(last, stored.get(user)) for user, last in zip(changes.user_ids, after.last_order_at_us, strict=True)],
+        lambda: order_rows(changes.applied, changes.previous_us, changes.lifetime_before, changes.registered_us),
+        lambda: (order_stats_columns(after), run_fields(after)),
+    )  # fmt: skip
 
 
 def _user_columns(ledgers: list[OrderLedger]) -> tuple[dict[str, list], dict[str, Any]]:

@@ -139,10 +139,12 @@ class OrderLedger:
         )
 
 
-def first_kept(instants: list[int], latest_us: int) -> int:
-    """The position of the first of ``instants`` (sorted) that can still count at or after
-    ``latest_us``: the ledger keeps the orders placed less than ``LEDGER_DAYS`` before its latest."""
-    return bisect_right(instants, latest_us - LEDGER_DAYS * MICROS_PER_DAY)
+def first_kept(instants: list[int], latest_us: int, lo: int = 0, hi: int | None = None) -> int:
+    """The position of the first of ``instants`` (sorted; those of ``lo:hi``) that can still
+    count at or after ``latest_us``: the ledger keeps the orders placed less than
+    ``LEDGER_DAYS`` before its latest."""
+    hi = len(instants) if hi is None else hi
+    return bisect_right(instants, latest_us - LEDGER_DAYS * MICROS_PER_DAY, lo, hi)
 
 
 def trimmed(orders: Iterable[Order]) -> tuple[Order, ...]:
