@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 
 from feature_repo.core import raw_format as tf
 from feature_repo.push.apply import apply_orders, transaction_rows
-from feature_repo.push.orders import checked_orders, records_from_text
+from feature_repo.push.orders import (
+    OrderProblem,
+    _plain_values,
+    _typed_values,
+    checked_orders,
+    records_from_text,
+)
 from feature_repo.push.results import OrderStatus
 from feature_repo.transforms.ledger_windows import OrderLedger
 from tests.cli_runner import run_cli
@@ -101,6 +107,45 @@ def test_every_line_is_an_order_in_range_or_rejected_naming_its_field(file_lines
         for change in batch.changes:
             stats = change.order_stats()
             assert stats["lifetime_order_count"] == len(change.applied)
+
+
+@seed(20232)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        orders,
+        orders.map(lambda o: json.loads(json.dumps(o, default=str))),
+        st.builds(
+            lambda o, at: {**o, "transaction_date": at.isoformat()},
+            plausible,
+            st.datetimes(timezones=st.just(UTC)),
+        ),
+    )
+)
+def test_an_order_of_plain_values_is_typed_as_the_general_checks_type_it(record):
+    """The fast path (``_plain_values``) takes only what the general checks accept, unchanged."""
+    plain = _plain_values(record)
+    event(f"plain: {plain is not None}")
+    try:
+        typed = _typed_values(record)
+    except OrderProblem:
+        assert plain is None
+        return
+    if plain is not None:
+        assert [(k, type(v), v) for k, v in plain.items()] == [
+            (k, type(v), v) for k, v in typed.items()
+        ]
+
+
+def test_a_replayed_order_takes_the_fast_path_with_the_general_values():
+    record = {"transaction_id": 7, "user_id": USERS[0], "amount": 12.5, "shipping_costs": 0.0,
+              "discount_coupon": 1, "discount_coupon_amount": 3, "payment_method": " Cash ",
+              "transaction_date": "2020-11-01T10:00:00+01:00", "delivery_type": "Pizza"}  # fmt: skip
+    plain = _plain_values(record)
+    assert plain is not None and plain == _typed_values(record)
+    assert plain["payment_method"] == "Cash"
+    assert plain["transaction_date"].isoformat() == "2020-11-01T09:00:00+00:00"
+    assert _plain_values({**record, "amount": 12}) is None  # an int amount: the general path
 
 
 @pytest.mark.integration

@@ -6,7 +6,9 @@ messages laid end to end parse as one message in which repeated fields are conca
 column's ``Value``s joined give every user's items in order; each user's share is counted from
 its own bytes (a packed ``Int64List`` holds one varint per item, and a varint ends at its only
 byte below 0x80). Bytes of any other layout (or lists of unequal lengths) go through the
-general decoding (``python_of_bytes``, ``ledger_from_columns``), which says what is wrong.
+general decoding (``python_of_bytes``, ``ledger_from_columns``), which says what is wrong. The
+integer scalars' varints are read with NumPy. The part's ledgers come laid end to end
+(``decoded_run``: a ``LedgerRun``, no list per ledger), or as ledgers (``decoded_ledgers``).
 
 Writing: the integer lists as Arrow list arrays, serialized a column at a time by
 ``value_columns`` to the bytes a ``ValueProto`` per list gives.
@@ -29,6 +31,7 @@ from feature_repo.transforms.ledger_stats_columns import INT_COLUMNS, LedgerRun
 from feature_repo.transforms.order_ledger import ORDER_COLUMNS, OrderLedger, ledger_from_columns
 
 _INT64_LIST, _STRING_LIST, _ITEMS = 0x72, 0x62, 0x0A  # Value fields 14 and 12; the lists' field 1
+_INT64 = 0x20  # Value field 4, a varint
 _HEADER_ENDS = 4  # varint ends before a list's items: Value tag, its length, list tag, its length
 
 
@@ -82,7 +85,7 @@ def _decoded(fields: dict[str, list[bytes]], rows: int) -> LedgerRun | None:
     if counts is None or [len(t) for t in types] != counts.tolist():
         return None
     scalars = {
-        name: [python_of_bytes(v) for v in fields[name]]
+        name: _int64_values(fields[name]) or [python_of_bytes(v) for v in fields[name]]
         for name in ("lifetime_order_count", "last_order_at_us", "registered_at_us")
     }
     return LedgerRun(
@@ -123,7 +126,29 @@ def _int_lists(values: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
     counts[listed] = varint_ends[ends[listed]] - varint_ends[starts[listed]] - _HEADER_ENDS
     if (counts < 0).any() or int(counts.sum()) != len(items):
         return None
-    return counts, np.fromiter(items, np.int64, len(items))
+    return counts, np.array(items, np.int64)  # protobuf's (upb) container: read at once
+
+
+def _int64_values(values: list[bytes]) -> list[int | None] | None:
+    """Each serialized ``INT64`` value's integer (``b""``: unset, None), as ``python_of_bytes``
+    gives it, its varint read with NumPy; ``None`` when a value is laid out otherwise (empty
+    list included: the general decoding then reads them)."""
+    sizes = np.fromiter(map(len, values), np.int64, len(values))
+    if not len(values) or ((sizes == 1) | (sizes > 11)).any():
+        return None
+    data = np.frombuffer(b"".join(values), np.uint8)
+    starts, present = np.cumsum(sizes) - sizes, sizes > 0
+    if not (data[starts[present]] == _INT64).all():
+        return None
+    widths, numbers = sizes - 1, np.zeros(len(values), np.uint64)  # the varints' bytes
+    for k in range(int(widths.max())):
+        has = widths > k
+        byte = data[starts[has] + 1 + k]
+        if ((byte >= 0x80) == (widths[has] == k + 1)).any() or (k == 9 and (byte > 1).any()):
+            return None  # a varint going on where it ends (or past 64 bits), or ending early
+        numbers[has] |= (byte & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+    decoded = numbers.view(np.int64).tolist()
+    return [n if ok else None for n, ok in zip(decoded, present.tolist(), strict=True)]
 
 
 def _decoded_one_by_one(fields: dict[str, list[bytes]], rows: int) -> list[OrderLedger]:
