@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,15 +30,11 @@ def append_pushed(raw: Path, orders: list[PushedOrder]) -> Path | None:
     """Append ``orders`` as one new batch file; returns it (``None`` when there is nothing)."""
     if not orders:
         return None
-    frame = pd.DataFrame(
-        {
-            column: [
-                getattr(o, column).tz_convert(None) if column == "transaction_date" else getattr(o, column)
-                for o in orders
-            ]
-            for column in tf.TRANSACTION_COLUMNS
-        }
-    )  # fmt: skip
+    columns = {column: list(map(attrgetter(column), orders)) for column in tf.TRANSACTION_COLUMNS}
+    # naive UTC, as the raw Parquet file holds it (an order's date is an aware UTC Timestamp)
+    nanos = [date.value for date in columns["transaction_date"]]
+    columns["transaction_date"] = np.array(nanos, "datetime64[ns]")
+    frame = pd.DataFrame(columns)
     table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = pushed_dir(raw) / f"batch-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
