@@ -228,6 +228,9 @@ def test_an_order_is_visible_within_a_second(loaded):
              "discount_coupon_amount": 2, "payment_method": "Cash", "delivery_type": "Vegan",
              "transaction_date": now.isoformat()}  # fmt: skip
     reader = OnlineFeatureReader(store, "checkout_model_v1")
+    # a read first: the reader's connection (on SQLite, a mapped one) must see the later write
+    before = reader.read([{"user_id": user, "cart_amount": 10.0}], now=now)[0]
+    assert before["order_count_7d"].status is FeatureStatus.OUTSIDE_MAX_AGE  # the 2020 row, now
     pushed_at = datetime.now(UTC)
     results = OrderPusher(store, raw=data / "raw").push([order], "request")
     assert results[0].status == "applied", results[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from datetime import UTC, datetime
 
 import pyarrow.dataset as ds
@@ -118,6 +119,29 @@ def test_a_log_batch_that_fails_to_write_leaves_no_file_and_is_kept(
         path=str(folder), partition_by=["__log_date"]
     )
     assert log.flush() == 1  # the batch waited for the next flush
+
+
+def test_a_background_flush_waits_for_the_service_to_be_idle(
+    materialized_store, logged, raw_tables, horizon
+):
+    """With the service's ``idle`` event clear (a request in flight) and a long wait allowed, the
+    paused flush holds at its first column; once idle, it writes every row."""
+    service, reader, folder = logged
+    users = [int(u) for u in raw_tables[0]["user_id"].tolist()[:5]]
+    served = reader.read([{"user_id": u} for u in users], now=horizon.to_pydatetime())
+    log = _log(materialized_store, service, reader, 1.0)
+    log.idle, log.busy_wait_seconds = threading.Event(), 60.0  # busy, and patient
+    log.record([{"user_id": u} for u in users], served, [0.5] * len(users), "1")
+    written: list[int] = []
+    flushing = threading.Thread(target=lambda: written.append(log.flush(pause=True)))
+    flushing.start()
+    flushing.join(timeout=1.0)
+    assert flushing.is_alive() and not written and not list(folder.rglob("*.parquet"))
+    log.idle.set()  # the last request answered
+    flushing.join(timeout=30)
+    assert written == [len(users)]
+    files = list(folder.rglob("*.parquet"))  # "__log_date=" folders: not read as a dataset's
+    assert sum(ds.dataset(f, format="parquet").count_rows() for f in files) == len(users)
 
 
 def test_partitions_split_one_batch_by_date(tmp_path):

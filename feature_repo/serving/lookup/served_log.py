@@ -15,7 +15,10 @@ The background flush shares the interpreter with the requests: a request that wa
 until the flush lets go (up to 5 ms, Python's switch interval, or a whole C call such as one Arrow
 conversion of the batch: that was the p99 of logging on). So the thread's flush converts one
 column at a time and pauses ``PAUSE_SECONDS`` between columns, off the interpreter: a request
-waits at most one column's conversion.
+waits at most one column's conversion. Given the service's ``idle`` event (set while it answers no
+request), the flush converts its next column only once the service is idle, or after
+``busy_wait_seconds`` of waiting (a busy service still gets its log written): the flush's work
+goes in the gaps between requests rather than into them.
 
 What a crash loses: the rows recorded since the last flush, at most ``flush_seconds`` of traffic
 (5 s by default). A clean stop (the service's shutdown) flushes them.
@@ -75,6 +78,8 @@ class ServedFeatureLog:
     sample_rate: float
     flush_seconds: float = 5.0
     max_rows: int = 10_000
+    idle: threading.Event | None = None  # set while the service answers no request
+    busy_wait_seconds: float = 0.005  # the longest the flush waits for ``idle`` before a column
     _pending: list[_Served] = field(default_factory=list, init=False, repr=False)
     _pending_rows: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -155,7 +160,7 @@ class ServedFeatureLog:
         """Feast's log columns (then the model's) for pending requests, column by column (the
         flush shares the process with requests: the shorter it holds the interpreter, the better;
         ``pause``: ``PAUSE_SECONDS`` after each feature's columns and each Arrow conversion)."""
-        rest = time.sleep if pause else _no_pause
+        rest = self._between_columns if pause else _no_pause
         entity_rows = [entity for served in pending for entity in served.entity_rows]
         rows = [row for served in pending for row in served.rows]
         columns: dict[str, list] = {
@@ -187,6 +192,13 @@ class ServedFeatureLog:
             arrays.append(pa.array(columns.pop(column.name), type=column.type))
             rest(PAUSE_SECONDS)
         return pa.Table.from_arrays(arrays, schema=schema)
+
+    def _between_columns(self, seconds: float) -> None:
+        """Off the interpreter for ``seconds``, then until the service is idle (at most
+        ``busy_wait_seconds``): the next column is converted between requests."""
+        time.sleep(seconds)
+        if self.idle is not None:
+            self.idle.wait(self.busy_wait_seconds)
 
     def _run(self) -> None:
         while not self._stopped.is_set():

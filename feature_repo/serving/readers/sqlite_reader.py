@@ -22,6 +22,15 @@ from feature_repo.core.feast_internals import sqlite_db_path
 from feature_repo.serving.plan import ServicePlan
 from feature_repo.serving.stored_rows import KeysByView, RowsByView, StoredRow
 
+# A lookup reads a few pages of each view's B-tree. Mapped into memory, pages already in the
+# operating system's cache are read without a system call and a copy each: the one-user
+# statement of the x10 store (2.5 GB) took a median 40 us against 54 us read through SQLite's
+# own page reads, once the process had touched its pages, and 42-48 against 51-55 us before.
+# SQLite caps the mapping at its compile-time limit (2 GiB in common builds); pages beyond it are
+# read as before. Writers are unaffected: SQLite writes through its usual I/O, and a mapped
+# reader sees the committed pages a reading connection sees.
+MAPPED_BYTES = 1 << 40
+
 
 class SqliteReader:
     def __init__(self, store: FeatureStore, plan: ServicePlan) -> None:
@@ -45,6 +54,7 @@ class SqliteReader:
         connection = getattr(self.local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            connection.execute(f"PRAGMA mmap_size = {MAPPED_BYTES}").fetchall()
             self.local.connection = connection
         return connection
 

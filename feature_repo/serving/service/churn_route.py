@@ -37,6 +37,7 @@ from feature_repo.serving.lookup.churn import ChurnScorer, churn_scorer
 from feature_repo.serving.lookup.online_features import freeze_long_lived_objects
 from feature_repo.serving.lookup.served_log import ServedFeatureLog
 from feature_repo.serving.service.auth import authenticated_caller, authorize_lookup
+from feature_repo.serving.service.service_metrics import IN_FLIGHT
 
 SAMPLE_RATE_ENV, FLUSH_ENV = "DELIVERY_FS_LOG_SAMPLE_RATE", "DELIVERY_FS_LOG_FLUSH_SECONDS"
 MAX_USERS = 1000
@@ -95,7 +96,7 @@ def _load() -> None:
         _Loaded.served_log = ServedFeatureLog(
             scorer.reader.store, service, scorer.reader.plan.output_views,
             scorer.reader.plan.output_names, sample_rate=rate,
-            flush_seconds=float(os.environ.get(FLUSH_ENV) or 5.0),
+            flush_seconds=float(os.environ.get(FLUSH_ENV) or 5.0), idle=IN_FLIGHT.idle,
         ).start()  # fmt: skip
 
 

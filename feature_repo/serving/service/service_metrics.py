@@ -15,6 +15,7 @@ files there and ``/metrics`` adds them up over the workers (prometheus-client's 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable
 
@@ -40,16 +41,42 @@ STORE_ERRORS = Counter(
 PUSHED_ORDERS = Counter("scoring_pushed_orders", "Pushed orders by result.", ["status"])
 
 
+class RequestsInFlight:
+    """How many HTTP requests this process is answering; ``idle`` is set while none (background
+    work such as the served-feature log's flush waits for it, so that it runs between requests).
+    Changed on the event loop's thread only."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = threading.Event()
+        self.idle.set()
+
+    def started(self) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.idle.clear()
+
+    def ended(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.idle.set()
+
+
+IN_FLIGHT = RequestsInFlight()
+
+
 def count_pushes(results: Iterable[OrderResult]) -> None:
     for result in results:
         PUSHED_ORDERS.labels(status=str(result.status)).inc()
 
 
 class RequestMetrics:
-    """ASGI middleware: counts and times each HTTP request by route template, method and status."""
+    """ASGI middleware: counts and times each HTTP request by route template, method and status,
+    and keeps ``in_flight`` (the requests being answered) current."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, in_flight: RequestsInFlight = IN_FLIGHT) -> None:
         self.app = app
+        self.in_flight = in_flight
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -63,9 +90,11 @@ class RequestMetrics:
                 status = message["status"]
             await send(message)
 
+        self.in_flight.started()
         try:
             await self.app(scope, receive, send_and_note)
         finally:
+            self.in_flight.ended()
             route = getattr(scope.get("route"), "path", OTHER_ROUTE)
             method = scope["method"]
             LATENCY.labels(route, method).observe(time.perf_counter() - began)

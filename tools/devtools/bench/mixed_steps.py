@@ -42,8 +42,9 @@ def steady_push(
     a batch, then one order alone whose push-to-visible time is measured (push, then poll the
     lean reader until the user's 7-day count has grown by one). Every order sent is written to
     ``sent`` (transaction id, user, instant, status) for the lost-order count. The file ``ready``
-    is written once the reader is planned: a view being materialized cannot be planned (Feast
-    refuses views in state MATERIALIZING), so the materialization starts after it."""
+    is written once the reader is planned and has read once: a view being materialized cannot be
+    planned (Feast refuses views in state MATERIALIZING), so the materialization starts after it;
+    so does the read load, so that the window measures a running pusher, not its start-up."""
     from feature_repo.push.replay import HELD_OUT_NAME, _records, held_out_orders
     from feature_repo.push.service import OrderPusher
     from feature_repo.repository.store import open_store
@@ -59,6 +60,7 @@ def steady_push(
     if not records:
         raise ValueError(f"no held-out orders after {start} in {raw}: generate more data")
     per_tick = max(1, round(rate * tick))
+    reader.read([{"user_id": int(records[0]["user_id"]), "cart_amount": 20.0}])  # warm, as a server
     gc.collect()
     gc.freeze()
     if ready:

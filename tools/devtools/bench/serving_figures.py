@@ -113,6 +113,7 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
     from devtools.bench.cpu_shares import CpuSampler
     from devtools.bench.gc_scrape import gc_pause_samples, pauses_between
     from devtools.bench.load import pinned, wrk_run
+    from devtools.bench.tcp_counters import counters_between, tcp_counters
     from devtools.local_servers import free_port, http_server
 
     bodies = [{"feature_service": SERVICE, "entities": {"user_id": [u], "request_time": [now]},
@@ -141,10 +142,11 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
         ) as url,
         CpuSampler() as apart_cpu,
     ):
-        gc_before = gc_pause_samples(url)
+        gc_before, tcp_before = gc_pause_samples(url), tcp_counters()
         apart = wrk_run(url + "/get-online-features", bodies, LOAD_CLIENTS, load_seconds,
                         bench.work_dir, core=LOAD_CORE)  # fmt: skip
         apart_gc = pauses_between(gc_before, gc_pause_samples(url))
+        apart_tcp = counters_between(tcp_before, tcp_counters())
     port = free_port()
     feast_command = ["feast", "-f", str(config), "serve", "-h", "127.0.0.1", "-p", str(port),
                      "--max-requests", "0", "--no-access-log"]  # fmt: skip
@@ -164,7 +166,7 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                    details={"pinned": apart, "unpinned": loaded, "server_core": SERVER_CORE,
                             "wrk_core": LOAD_CORE, "unpinned_max_over_p99": loaded["max_ms"] / loaded["p99_ms"],
                             "cpu": apart_cpu.shares().as_dict(), "server_workers": 2,
-                            "gc_pauses": apart_gc})  # fmt: skip
+                            "gc_pauses": apart_gc, "tcp": apart_tcp})  # fmt: skip
     return [
         Figure("HTTP lean, 1 user, p50", "ms", one["p50_ms"], feast_one["p50_ms"],
                "(reported; baseline feast serve)", True, details={"lean": one, "feast_serve": feast_one}),
