@@ -4,10 +4,12 @@ child without a role of its own counts to its parent's (as the scoring service's
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from devtools.bench.cpu_shares import BENCH, CpuSampler
 
@@ -68,3 +70,24 @@ def test_a_process_running_before_the_window_counts_only_its_time_inside():
         earlier.wait()
     used = sampler.shares().cpu_seconds.get("materialize", 0.0)
     assert used < 1.2, used  # not its whole 1.6 s
+
+
+def _proc_stat_steal() -> list[float]:
+    """Each core's steal from /proc/stat itself (the 8th value of a ``cpuN`` line, in ticks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    lines = Path("/proc/stat").read_text().splitlines()
+    return [
+        int(line.split()[8]) / ticks for line in lines if line[:3] == "cpu" and line[3].isdigit()
+    ]
+
+
+def test_the_windows_steal_per_core_lies_within_what_proc_stat_counted_around_it():
+    outer_before = _proc_stat_steal()
+    with CpuSampler() as sampler:
+        _burn(f"wrk-{RUN}", 0.3, child=False)
+    outer_after = _proc_stat_steal()
+    steal = sampler.shares().steal_seconds
+    assert len(steal) == len(outer_before) == os.cpu_count()
+    for inside, before, after in zip(steal, outer_before, outer_after, strict=True):
+        assert -1e-9 <= inside <= after - before + 0.011  # a tick of rounding
+    assert sampler.shares().as_dict()["steal_seconds_per_core"] == [round(s, 3) for s in steal]

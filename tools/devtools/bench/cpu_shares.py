@@ -37,6 +37,9 @@ class CpuShares:
     seconds: float
     cores: int
     cpu_seconds: dict[str, float]
+    # per core, the time the hypervisor ran something else while this machine's work was ready
+    # (``/proc/stat``'s steal): a stall that no process of the machine explains can be there
+    steal_seconds: list[float] = field(default_factory=list)
 
     def share(self, role: str) -> float:
         """The role's part of the window's CPU capacity (0 to 1)."""
@@ -48,6 +51,7 @@ class CpuShares:
             "cores": self.cores,
             "cpu_seconds": {role: round(used, 2) for role, used in self.cpu_seconds.items()},
             "share_of_cores": {role: round(self.share(role), 3) for role in self.cpu_seconds},
+            "steal_seconds_per_core": [round(steal, 3) for steal in self.steal_seconds],
         }
 
 
@@ -68,9 +72,11 @@ class CpuSampler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _began: float = 0.0
     _ended: float = 0.0
+    _steal: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
 
     def __enter__(self) -> CpuSampler:
         self._began = time.monotonic()
+        self._steal = (_steal_per_core(), [])
         self._sample()  # the baseline of the processes already running
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
         self._thread.start()
@@ -87,12 +93,15 @@ class CpuSampler:
         self._thread.join()
         self._sample()
         self._ended = time.monotonic()
+        self._steal = (self._steal[0], _steal_per_core())
 
     def shares(self) -> CpuShares:
         used: dict[str, float] = {}
         for seen in self._seen.values():
             used[seen.role] = used.get(seen.role, 0.0) + seen.last - seen.first
-        return CpuShares(self._ended - self._began, psutil.cpu_count() or 1, used)
+        before, after = self._steal
+        steal = [end - start for start, end in zip(before, after, strict=False)]
+        return CpuShares(self._ended - self._began, psutil.cpu_count() or 1, used, steal)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -113,6 +122,11 @@ class CpuSampler:
                 self._seen[key] = _Seen(role_of(process, self.roles), start, total)
             else:
                 seen.last = total
+
+
+def _steal_per_core() -> list[float]:
+    """Seconds of steal so far, per core (0 where the platform does not report it)."""
+    return [getattr(core, "steal", 0.0) for core in psutil.cpu_times(percpu=True)]
 
 
 def role_of(process: psutil.Process, roles: dict[str, tuple[str, ...]]) -> str:
