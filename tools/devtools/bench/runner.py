@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
+from devtools.bench.batch_priority import lower_priority
 from devtools.bench.steps import RESULT
 from devtools.local_servers import BIN_DIR
 from devtools.profile_files import profile_config
@@ -65,10 +66,11 @@ class Bench:
 
     def cli(self, scale: float, *args: str, niceness: int = 0) -> str:
         """A console command of this environment (``delivery-fs``, ``feast``) on one data size;
-        at a lower CPU priority for a positive ``niceness`` (a batch job beside serving)."""
+        at a lower CPU priority for a positive ``niceness`` (a batch job beside serving:
+        ``batch_priority``)."""
         completed = subprocess.run(
             [str(BIN_DIR / args[0]), *args[1:]],
-            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
+            preexec_fn=(lambda: lower_priority(niceness)) if niceness else None,
             cwd=REPO_ROOT,
             env={**os.environ, **self.data_env(scale)},
             capture_output=True,

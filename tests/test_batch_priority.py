@@ -1,0 +1,35 @@
+"""A batch job's lowest priority (tools/devtools/bench/batch_priority.py): its own session, whose
+scheduling group (autogroup) and the process itself carry the nice value."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devtools.bench.batch_priority import lower_priority
+
+REPORT = """
+import json, os
+autogroup = open("/proc/self/autogroup").read() if os.path.exists("/proc/self/autogroup") else None
+print(json.dumps({"pid": os.getpid(), "sid": os.getsid(0), "nice": os.nice(0), "autogroup": autogroup}))
+"""
+
+
+def _child(preexec=None) -> dict:
+    done = subprocess.run([sys.executable, "-c", REPORT], preexec_fn=preexec, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def test_the_job_runs_in_a_session_and_group_of_its_own_at_the_given_nice():
+    parent = _child()
+    child = _child(lambda: lower_priority(19))
+    assert child["sid"] == child["pid"] != parent["sid"]  # a session of its own
+    assert child["nice"] == 19 and parent["nice"] == os.nice(0)
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").exists():
+        # "/autogroup-<n> nice <k>": a group other than this session's, at nice 19
+        assert child["autogroup"].split()[-2:] == ["nice", "19"]
+        assert child["autogroup"].split()[0] != parent["autogroup"].split()[0]
