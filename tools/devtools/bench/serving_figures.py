@@ -5,6 +5,7 @@ path (``get_online_features``, ``feast serve``, Feast's own online store classes
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -115,6 +116,7 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
     from devtools.bench.load import pinned, wrk_run
     from devtools.bench.tcp_counters import counters_between, tcp_counters
     from devtools.local_servers import free_port, http_server
+    from feature_repo.serving.service.service_metrics import MULTIPROCESS_DIR
 
     bodies = [{"feature_service": SERVICE, "entities": {"user_id": [u], "request_time": [now]},
                "as_of": now} for u in users]  # fmt: skip
@@ -136,9 +138,18 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
     port = free_port()
     pinned_command = [*lean_command]  # two workers on one core overlap their Redis round trips
     pinned_command[pinned_command.index("--port") + 1] = str(port)
+    # /metrics adds up both workers (multiprocess mode): a scrape answered by one worker alone
+    # would compare one worker's collections before with the other's after
+    metrics_dir = bench.work_dir / "pinned-metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
     with (
         http_server(
-            pinned_command, port, ready_path="/docs", env=env, prefix=pinned(SERVER_CORE)
+            pinned_command,
+            port,
+            ready_path="/docs",
+            prefix=pinned(SERVER_CORE),
+            env={**env, MULTIPROCESS_DIR: str(metrics_dir)},
         ) as url,
         CpuSampler() as apart_cpu,
     ):
