@@ -58,8 +58,6 @@ class Quantity:
 # Where the fit on x1 and x10 misses the measured x100 by more than the tolerance, and why. The test
 # requires each of these to still miss (fix the cause or the form, then take it off this list).
 KNOWN_MISSES = {
-    "build_seconds": "x100 measured under a load average of 3 to 4 (x1 and x10 under 0.2 to 2); "
-    "a quieter x100 build took 518 s earlier, 10% above the prediction",
     "online_1_p50_ms_redis": "the run's lookups overlapped the push tests and a fresh clone's "
     "demo (load average 1.7 to 2.7); the run before, quieter, measured 0.108, 0.113 and 0.114 ms "
     "at x1, x10 and x100, within 1%",
