@@ -27,6 +27,8 @@ def lower_priority(niceness: int) -> None:
     else:
         try:
             os.write(descriptor, str(niceness).encode())
+        except OSError:  # refused (a container's /proc): the process's own nice still applies
+            pass
         finally:
             os.close(descriptor)
     os.nice(niceness)
