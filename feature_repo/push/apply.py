@@ -17,6 +17,7 @@ as of their latest applied order.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,7 @@ import pandas as pd
 from feature_repo.push.orders import PushedOrder
 from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.transforms.ledger_windows import (
+    Order,
     OrderLedger,
     instant_us,
     order_from_row,
@@ -61,45 +63,66 @@ class AppliedBatch:
 def apply_orders(orders: list[PushedOrder], ledgers: dict[int, OrderLedger | None]) -> AppliedBatch:
     """Apply checked orders to the ledgers of their users (``None``: unknown user)."""
     results, changes = [], []
-    by_user: dict[int, list[PushedOrder]] = {}
-    for order in orders:
-        by_user.setdefault(order.user_id, []).append(order)
-    for user_id, mine in by_user.items():
+    for user_id, mine in orders_by_user(orders).items():
         ledger = ledgers.get(user_id)
         if ledger is None:
-            results += [
-                order_result(o, OrderStatus.REJECTED, f"user_id: unknown user {user_id} (not in the online store)")
-                for o in mine
-            ]  # fmt: skip
+            results += unknown_user(user_id, mine)
             continue
         change = UserChange(user_id, ledger, ledger)
         seen: set[int] = set()
+
+        def known(transaction_id: int, change: UserChange = change, seen: set[int] = seen) -> bool:
+            return transaction_id in seen or change.after.knows(transaction_id)
+
         for order in sorted(mine, key=lambda o: (o.transaction_date, o.transaction_id)):
             entry = order_from_row(order)
-            registered = change.after.registered_at_us
-            if registered is not None and entry.instant_us < registered:
-                results.append(
-                    order_result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({instant_of(registered):%Y-%m-%d})")
-                )  # fmt: skip
-            elif order.transaction_id in seen or change.after.knows(order.transaction_id):
-                results.append(
-                    order_result(
-                        order, OrderStatus.DUPLICATE, "transaction_id already pushed or built"
-                    )
-                )
-            elif change.after.latest_rank is not None and entry.rank <= change.after.latest_rank:
-                latest = instant_of(change.after.last_order_at_us)
-                results.append(
-                    order_result(order, OrderStatus.LATE, f"late: placed before the user's latest online order ({latest:%Y-%m-%d %H:%M:%S}); {LATE_REASON}")
-                )  # fmt: skip
-            else:
+            after = change.after
+            result = refused(order, entry, after.registered_at_us, known, after.latest_rank,
+                             after.last_order_at_us)  # fmt: skip
+            if result is None:
                 change.after = change.after.with_order(entry)
                 change.applied.append(order)
-                results.append(order_result(order, OrderStatus.APPLIED))
+                result = order_result(order, OrderStatus.APPLIED)
+            results.append(result)
             seen.add(order.transaction_id)
         if change.applied:
             changes.append(change)
     return AppliedBatch(sorted(results, key=lambda r: r.index), changes)
+
+
+def orders_by_user(orders: list[PushedOrder]) -> dict[int, list[PushedOrder]]:
+    """The orders of each user, users in the order of their first order."""
+    by_user: dict[int, list[PushedOrder]] = {}
+    for order in orders:
+        by_user.setdefault(order.user_id, []).append(order)
+    return by_user
+
+
+def unknown_user(user_id: int, orders: list[PushedOrder]) -> list[OrderResult]:
+    """The results of the orders of a user the online store does not know."""
+    reason = f"user_id: unknown user {user_id} (not in the online store)"
+    return [order_result(o, OrderStatus.REJECTED, reason) for o in orders]
+
+
+def refused(
+    order: PushedOrder,
+    entry: Order,
+    registered_us: int | None,
+    known: Callable[[int], bool],
+    latest_rank: tuple | None,
+    last_order_at_us: int | None,
+) -> OrderResult | None:
+    """The result of an order its user's ledger refuses, checked in this order: placed before
+    the registration, a transaction id already ``known``, or late (ranked at or before the
+    ledger's latest order); ``None``: the order applies."""
+    if registered_us is not None and entry.instant_us < registered_us:
+        return order_result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({instant_of(registered_us):%Y-%m-%d})")  # fmt: skip
+    if known(order.transaction_id):
+        return order_result(order, OrderStatus.DUPLICATE, "transaction_id already pushed or built")
+    if latest_rank is not None and entry.rank <= latest_rank:
+        latest = instant_of(last_order_at_us)
+        return order_result(order, OrderStatus.LATE, f"late: placed before the user's latest online order ({latest:%Y-%m-%d %H:%M:%S}); {LATE_REASON}")  # fmt: skip
+    return None
 
 
 def transaction_rows(changes: list[UserChange]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from itertools import chain
 
 import numpy as np
 
-from feature_repo.push.apply import LATE_REASON, instant_of, order_result
+from feature_repo.push.apply import order_result, orders_by_user, refused, unknown_user
 from feature_repo.push.orders import PushedOrder
 from feature_repo.push.results import OrderResult, OrderStatus
 from feature_repo.transforms.ledger_stats_columns import INT_COLUMNS, LedgerRun
@@ -52,44 +52,33 @@ def apply_to_run(
     a user without one is unknown): the results by index, and the changes."""
     results: list[OrderResult] = []
     changes, spans = RunChanges(), []
-    by_user: dict[int, list[PushedOrder]] = {}
-    for order in orders:
-        by_user.setdefault(order.user_id, []).append(order)
     ids = run.columns["transaction_ids"].tolist()
     instants = run.columns["order_instants_us"].tolist()
     bounds = run.offsets.tolist()
-    for user_id, mine in by_user.items():
+    for user_id, mine in orders_by_user(orders).items():
         position = positions.get(user_id)
         if position is None:
-            results += [
-                order_result(o, OrderStatus.REJECTED, f"user_id: unknown user {user_id} (not in the online store)")
-                for o in mine
-            ]  # fmt: skip
+            results += unknown_user(user_id, mine)
             continue
         start, end = bounds[position], bounds[position + 1]
         registered, last = run.registered_at_us[position], run.last_order_at_us[position]
         latest = (instants[end - 1], ids[end - 1]) if end > start else None
         first, entries, applied, seen = start, [], [], set()
+
+        def known(transaction_id: int, seen: set[int] = seen, end: int = end) -> bool:
+            # the span as it is now: `first` moves as applied orders push old ones out
+            return transaction_id in seen or _holds(ids, transaction_id, first, end)  # noqa: B023
+
         ranked = sorted(((order_from_row(o), o) for o in mine), key=lambda pair: pair[0].rank)
         for entry, order in ranked:
-            if registered is not None and entry.instant_us < registered:
-                results.append(
-                    order_result(order, OrderStatus.REJECTED, f"transaction_date: before the user's registration ({instant_of(registered):%Y-%m-%d})")
-                )  # fmt: skip
-            elif order.transaction_id in seen or _holds(ids, order.transaction_id, first, end):
-                results.append(
-                    order_result(order, OrderStatus.DUPLICATE, "transaction_id already pushed or built")
-                )  # fmt: skip
-            elif latest is not None and entry.rank <= latest:
-                results.append(
-                    order_result(order, OrderStatus.LATE, f"late: placed before the user's latest online order ({instant_of(last):%Y-%m-%d %H:%M:%S}); {LATE_REASON}")
-                )  # fmt: skip
-            else:
+            result = refused(order, entry, registered, known, latest, last)
+            if result is None:
                 first = first_kept(instants, entry.instant_us, first, end)
                 entries.append(entry)
                 applied.append(order)
                 latest, last = entry.rank, entry.instant_us
-                results.append(order_result(order, OrderStatus.APPLIED))
+                result = order_result(order, OrderStatus.APPLIED)
+            results.append(result)
             seen.add(order.transaction_id)
         if applied:
             kept = first_kept([e.instant_us for e in entries], entries[-1].instant_us)
