@@ -32,7 +32,8 @@ def test_the_job_runs_in_a_session_and_group_of_its_own_at_the_given_nice():
     if _shell_can_lower_its_group():
         # "/autogroup-<n> nice <k>": a group other than this session's, at nice 19
         assert child["autogroup"].split()[-2:] == ["nice", "19"]
-        assert child["autogroup"].split()[0] != parent["autogroup"].split()[0]
+        # the parent's record may be empty (CI's /proc read one so): its group, if named, differs
+        assert child["autogroup"].split()[:1] != parent["autogroup"].split()[:1]
 
 
 def _shell_can_lower_its_group() -> bool:
