@@ -33,9 +33,10 @@ READ_P99_LIMIT = 1.5  # x the quiet read p99
 VISIBLE_P99_MS = 50
 # The day's materialization is a batch job: beside a serving process it runs at the lowest CPU
 # priority (docs/operations.md), so that it takes the cores the service leaves: in a session of
-# its own whose scheduling group has that nice (``batch_priority``). At nice 10, then 19, within
-# the bench's session it still took 12-14% of the window's cores: the kernel shared them between
-# sessions first. The pusher, whose orders must be visible within 50 ms, keeps the normal priority.
+# its own whose scheduling group has that nice, and the idle policy (``batch_priority``). At nice
+# 10, then 19, within the bench's session it still took 12-14% of the window's cores: the kernel
+# shared them between sessions first; in a group of its own, 12% once on a slow day, 7% with the
+# idle policy too. The pusher, whose orders must be visible within 50 ms, keeps the normal priority.
 MATERIALIZE_NICENESS = 19
 
 
