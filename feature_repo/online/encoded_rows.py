@@ -10,7 +10,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from feast.value_type import ValueType
 from feature_repo.online.value_columns import EncodedColumn, encode_column
 
 _INT64 = struct.Struct("<q")
+_MICROS_UTC = pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,7 @@ def entity_keys(
             and pa.types.is_integer(column.type)
             and not column.null_count
         ):
-            prefix = _serialized({name: ValueProto(int64_val=0)}, version)[: -_INT64.size]
-            pack = _INT64.pack
+            prefix, pack = _int64_key_prefix(name, version), _INT64.pack
             return [prefix + pack(v) for v in column.to_numpy(zero_copy_only=False).tolist()]
     columns = {
         name: python_values_to_proto_values(batch.column(name).to_numpy(zero_copy_only=False), kind)
@@ -120,12 +120,20 @@ def entity_keys(
     ]
 
 
+@lru_cache(maxsize=64)
+def _int64_key_prefix(name: str, version: int) -> bytes:
+    """What Feast writes before the 8 bytes of a single Int64 key ``name``'s value."""
+    return _serialized({name: ValueProto(int64_val=0)}, version)[: -_INT64.size]
+
+
 def _serialized(values: dict[str, ValueProto], version: int) -> bytes:
     key = EntityKeyProto(join_keys=list(values), entity_values=list(values.values()))
     return serialize_entity_key(key, entity_key_serialization_version=version)
 
 
 def _micros(column: pa.Array) -> np.ndarray:
+    if column.type == _MICROS_UTC and not column.null_count:  # its data: the microseconds
+        return np.frombuffer(column.buffers()[1], np.int64, len(column), column.offset * 8)
     return (
         pd.to_datetime(column.to_numpy(zero_copy_only=False))
         .to_numpy()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -22,13 +23,15 @@ from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.value_type import ValueType
 
 from feature_repo.online.encoded_rows import encode_rows, entity_keys
-from feature_repo.online.value_columns import EncodedColumn
+from feature_repo.online.value_columns import EncodedColumn, encode_int64_lists
+from feature_repo.push.value_bytes import feast_texts, serialized_scalars
 from feature_repo.push.values import converter, python_of, python_of_bytes, serialized_lists
 
 # lists already in Python are serialized a value at a time (by the protobuf runtime), faster than
 # through Arrow columns; the bytes are the same (``value_columns``' lists are stored without texts)
 PROTO_ENCODED = (ValueType.INT64_LIST, ValueType.STRING_LIST)
-ENCODED_ROWS = 64  # fewer rows cost less one value at a time than a column at a time
+ENCODED_ROWS = 64  # fewer rows whose scalars ``value_bytes`` refuses are written as ``ValueProto``s
+VALUE_ROWS = 500  # fewer rows have their scalars encoded a value at a time (``value_bytes``)
 ARROW_TYPES = {
     ValueType.INT64: pa.int64(),
     ValueType.DOUBLE: pa.float64(),
@@ -100,8 +103,11 @@ def view_columns_write(
         return _nothing
     view = view_of(store, view_name)
     online = store.provider.online_store
-    if getattr(online, "small_bulk_loads", False) and len(event_times) >= ENCODED_ROWS:
-        return _encoded_write(store, view, keys, columns, event_times)
+    if getattr(online, "small_bulk_loads", False):
+        rows = len(event_times)
+        scalars = _value_encoded(view, columns, rows) if rows < VALUE_ROWS else {}
+        if scalars is not None or rows >= ENCODED_ROWS:
+            return _encoded_write(store, view, keys, columns, event_times, scalars or {})
     columns, keys = _lists(columns), _lists(keys)
     rows = [{name: values[i] for name, values in columns.items()} for i in range(len(event_times))]
     key_rows = [{name: values[i] for name, values in keys.items()} for i in range(len(rows))]
@@ -125,10 +131,33 @@ def _lists(columns: Mapping[str, Sequence[Any]]) -> dict[str, list]:
     }
 
 
-def _encoded_write(store, view: FeatureView, keys, columns, event_times) -> Callable[[], None]:
-    arrays = {name: pa.array(values, from_pandas=True) for name, values in keys.items()}
+def _value_encoded(view: FeatureView, columns, rows: int) -> dict[str, EncodedColumn] | None:
+    """The view's scalar features encoded a value at a time (``value_bytes``); ``None`` when it
+    refuses one (then the column or the ``ValueProto`` path takes them all)."""
     encoded = {}
     for feature in view.features:
+        value_type = feature.dtype.to_value_type()
+        if value_type in PROTO_ENCODED:
+            continue
+        values = columns.get(feature.name)
+        values = [None] * rows if values is None else _lists({"": values})[""]
+        serialized = serialized_scalars(value_type, values)
+        if serialized is None:
+            return None
+        encoded[feature.name] = EncodedColumn(serialized, partial(feast_texts, serialized))
+    return encoded
+
+
+def _encoded_write(
+    store, view: FeatureView, keys, columns, event_times, encoded: dict[str, EncodedColumn]
+) -> Callable[[], None]:
+    """The rows encoded a column at a time (``encode_rows``), but for the features ``encoded``
+    already holds."""
+    arrays = {name: pa.array(values, from_pandas=True) for name, values in keys.items()}
+    encoded = {**encoded, **_int64_lists_encoded(view, columns)}
+    for feature in view.features:
+        if feature.name in encoded:
+            continue
         values = columns.get(feature.name)
         value_type = feature.dtype.to_value_type()
         if isinstance(values, pa.Array):  # an Arrow column (a list array): encoded as it is
@@ -157,6 +186,17 @@ def _encoded_write(store, view: FeatureView, keys, columns, event_times) -> Call
             writer.write(writer.prepare(rows))
 
     return send
+
+
+def _int64_lists_encoded(view: FeatureView, columns) -> dict[str, EncodedColumn]:
+    """The view's int64 list features given as Arrow list arrays of the same offsets (a ledger's
+    columns: ``ledger_bytes``), encoded together (``encode_int64_lists``)."""
+    names = [
+        f.name for f in view.features
+        if f.dtype.to_value_type() == ValueType.INT64_LIST and isinstance(columns.get(f.name), pa.Array)
+    ]  # fmt: skip
+    encoded = encode_int64_lists([columns[name] for name in names]) if len(names) > 1 else None
+    return {} if encoded is None else dict(zip(names, encoded, strict=True))
 
 
 def _protos_write(store, view: FeatureView, keys, rows, event_times) -> Callable[[], None]:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from feast import FeatureStore, FeatureView
 
 from feature_repo.core import progress
@@ -31,8 +30,8 @@ from feature_repo.online.translation import online_store_errors
 from feature_repo.push.apply import (
     UserChange,
     apply_orders,
-    order_rows,
-    transaction_rows,
+    order_columns,
+    transaction_columns,
     write_instant,
     write_instant_at,
 )
@@ -67,7 +66,7 @@ LEDGER_VIEW = "user_order_ledger"
 WRITTEN_VIEWS = ("transaction_features", "user_order_stats", LEDGER_VIEW)  # in this order
 PART_ORDERS = 2_000
 COLUMN_USERS = 64  # users: fewer are decoded and computed a user at a time
-THREADED_SENDS = 64  # users: fewer are sent in turn (one order: no thread to start)
+THREADED_SENDS = 500  # users: fewer are sent in turn (a thread costs them more CPU than it saves)
 RETRY_HINT = "Push the failed orders again once it is reachable: each is applied once."
 
 
@@ -172,7 +171,7 @@ class OrderPusher:
             orders = written.orders()
             sends.submit(view_columns_write(
                 self.store, views["transaction_features"], {"transaction_id": orders["transaction_id"]},
-                {name: orders[name] for name in orders.columns}, orders["event_timestamp"],
+                orders, orders["event_timestamp"],
             ))  # fmt: skip
             stats, ledgers = written.columns()
             stats["last_order_at"] = [
@@ -189,11 +188,11 @@ class OrderPusher:
 class _UserRows:
     """What a part writes: the changed users, their rows' event times, and (made when sent, the
     store taking the previous view's rows meanwhile) the applied orders' ``transaction_features``
-    table and the users' ``user_order_stats`` and ledger columns."""
+    columns and the users' ``user_order_stats`` and ledger columns."""
 
     user_ids: list[int]
     times: list[datetime]
-    orders: Callable[[], pd.DataFrame]
+    orders: Callable[[], dict[str, Any]]
     columns: Callable[[], tuple[dict[str, list], dict[str, Any]]]
 
 
@@ -201,7 +200,7 @@ def _changed_rows(changes: list[UserChange], stored: dict[int, datetime | None])
     return _UserRows(
         [c.user_id for c in changes],
         [write_instant(c, stored.get(c.user_id)) for c in changes],
-        lambda: transaction_rows(changes),
+        lambda: transaction_columns(changes),
         lambda: _user_columns([c.after for c in changes]),
     )
 
@@ -211,7 +210,7 @@ def _run_rows(changes: RunChanges, stored: dict[int, datetime | None]) -> _UserR
     return _UserRows(
         changes.user_ids,
         [write_instant_at(last, stored.get(user)) for user, last in zip(changes.user_ids, after.last_order_at_us, strict=True)],
-        lambda: order_rows(changes.applied, changes.previous_us, changes.lifetime_before, changes.registered_us),
+        lambda: order_columns(changes.applied, changes.previous_us, changes.lifetime_before, changes.registered_us),
         lambda: (order_stats_columns(after), run_fields(after)),
     )  # fmt: skip
 
