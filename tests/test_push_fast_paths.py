@@ -1,7 +1,8 @@
 """The push's faster paths against the ones they replace: a Redis read left serialized decodes to
 what Feast's ``online_read`` gives; the three views' sends keep their order and stop at a failure;
 a pushed order's ``transaction_features`` row equals the batch transform's row for the same
-history (random histories)."""
+history (random histories); a few rows written a value at a time leave the Redis hashes the
+``ValueProto`` and column paths leave."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 
 import pandas as pd
 import pytest
-from feast import RepoConfig
+from feast import FeatureStore, RepoConfig
 from feast.infra.online_stores.redis import RedisOnlineStore
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from feature_repo.core.feast_internals import arrow_to_online_rows
 from feature_repo.online.redis import BulkRedisOnlineStore
+from feature_repo.push import online_writes
 from feature_repo.push.apply import UserChange, transaction_rows
 from feature_repo.push.ordered_sends import OrderedSends
 from feature_repo.push.orders import PushedOrder
@@ -115,3 +117,36 @@ def test_a_pushed_orders_row_equals_the_batch_transforms_row(history, pushed):
             assert same_value(theirs, mine), name
             if isinstance(theirs, float) and not math.isnan(theirs):
                 assert mine == theirs, name  # the same arithmetic: exactly equal
+
+
+@pytest.mark.parametrize("rows", [1, 3, 80])
+def test_a_few_rows_written_a_value_at_a_time_leave_the_hashes_of_the_other_paths(
+    redis_server, tmp_path, monkeypatch, rows
+):
+    # the same rows through the value-at-a-time path, the ValueProto path (Feast's
+    # ``online_write_batch``) and the column path: the same Redis hashes, field for field
+    view, client = _view(), redis_server.client()
+    users = list(range(1, rows + 1))
+    columns = {
+        "x": [math.nan if u % 3 == 0 else u * 0.25 for u in users],
+        "s": [None if u % 4 == 0 else f"é{u}" for u in users],
+    }
+    times = [pd.Timestamp(1_600_000_000 + u, unit="s", tz="UTC").to_pydatetime() for u in users]
+    paths = {"values": (500, 64), "protos": (0, 10**9), "columns": (0, 1)}  # VALUE_, ENCODED_ROWS
+    hashes = {}
+    for path, (value_rows, encoded_rows) in paths.items():
+        monkeypatch.setattr(online_writes, "VALUE_ROWS", value_rows)
+        monkeypatch.setattr(online_writes, "ENCODED_ROWS", encoded_rows)
+        config = RepoConfig(
+            project=f"small_{path}_{rows}", provider="local", registry=str(tmp_path / "registry.db"),
+            online_store={"type": "feature_repo.online.redis.BulkRedisOnlineStore",
+                          "connection_string": redis_server.endpoint},
+            entity_key_serialization_version=3,
+        )  # fmt: skip
+        online_writes.write_view_columns(
+            FeatureStore(config=config), view, {"user_id": users}, columns, times
+        )
+        keys = sorted(client.keys(f"*{config.project}"))
+        assert len(keys) == rows
+        hashes[path] = [(key[: -len(config.project)], client.hgetall(key)) for key in keys]
+    assert hashes["values"] == hashes["protos"] == hashes["columns"]

@@ -105,7 +105,7 @@ def view_columns_write(
     online = store.provider.online_store
     if getattr(online, "small_bulk_loads", False):
         rows = len(event_times)
-        scalars = _value_encoded(view, columns, rows) if rows < VALUE_ROWS else {}
+        scalars = _value_encoded(view, columns, rows) if rows < VALUE_ROWS else None
         if scalars is not None or rows >= ENCODED_ROWS:
             return _encoded_write(store, view, keys, columns, event_times, scalars or {})
     columns, keys = _lists(columns), _lists(keys)
