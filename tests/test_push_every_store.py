@@ -1,9 +1,9 @@
 """One push on every store (SQLite, Redis, Redis Cluster, DynamoDB): a batch mixing several orders
 of one user, a duplicate and rejected orders gets the statuses worked out by hand, and stock
 Feast's ``get_online_features`` then reads the rows the push wrote, equal to the naive second
-implementation; the same batch pushed again changes nothing. On Redis the rows go a column at a
-time (``ENCODED_ROWS`` lowered for this small batch); the one-order tests of ``test_fresh_push``
-take the value-at-a-time path."""
+implementation; the same batch pushed again changes nothing. On Redis the rows go through the
+scripted bulk writer, their scalars encoded a value at a time (``value_bytes``), as in the
+one-order tests of ``test_fresh_push``."""
 
 from __future__ import annotations
 
