@@ -223,7 +223,9 @@ def http_server(
     """Run ``command`` (a console script of this environment and its arguments) until the block ends;
     ``prefix`` goes before it (``taskset -c 0``: the server on one CPU).
 
-    Waits until ``GET ready_path`` answers, yields the base URL, then stops the whole process group.
+    Waits until ``GET ready_path`` answers and, for uvicorn's ``--workers N``, until all N workers
+    have started (one answering while the others still import left a bench's first window measuring
+    one worker: half the cores idle), yields the base URL, then stops the whole process group.
     The server's output goes to a file (``log``, or a temporary one), not a pipe: a pipe nobody
     reads fills up after some hundred access-log lines and the server then blocks on its next write.
     """
@@ -239,7 +241,9 @@ def http_server(
         )
         base_url = f"http://{LOOPBACK}:{port}"
         try:
+            deadline = time.monotonic() + timeout
             _wait_until_answering(process, base_url + ready_path, timeout, output)
+            _wait_for_workers(process, _workers_of(command), deadline, output)
             yield base_url
         finally:
             stop_process_group(process, timeout=15)
@@ -254,6 +258,41 @@ def stop_process_group(process: subprocess.Popen, timeout: float) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+WORKER_STARTED = "Application startup complete."  # uvicorn's line, once per worker
+
+
+def _workers_of(command: Sequence[str]) -> int:
+    """The worker processes ``command`` starts (uvicorn's ``--workers``; 1 without it)."""
+    arguments = list(command)
+    if "--workers" in arguments[:-1]:
+        return int(arguments[arguments.index("--workers") + 1])
+    return 1
+
+
+def _wait_for_workers(
+    process: subprocess.Popen, workers: int, deadline: float, log: IO[str]
+) -> None:
+    """Until the server's output shows ``workers`` started workers (nothing to wait for with one:
+    it has answered)."""
+    while workers > 1:
+        output = _output_so_far(log)
+        if output.count(WORKER_STARTED) >= workers:
+            return
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{output.count(WORKER_STARTED)} of {workers} workers started (the server's "
+                f"output says '{WORKER_STARTED}' once per worker):\n{output[-3000:]}"
+            )
+        time.sleep(0.1)
+
+
+def _output_so_far(log: IO[str]) -> str:
+    """What the server wrote to ``log``, read without moving the file's offset, which the server
+    shares (a seek would make its next line overwrite the start)."""
+    descriptor = log.fileno()
+    return os.pread(descriptor, os.fstat(descriptor).st_size, 0).decode(errors="replace")
 
 
 def _wait_until_answering(
