@@ -95,34 +95,42 @@ def _doubles(values: list) -> list[bytes] | None:
     return out
 
 
-def _strings(values: list) -> list[bytes] | None:
-    out, made = [], {}  # a column repeats its few strings (delivery types, payment methods)
+def _each(values: list, kind: type, encode: Callable[[Any], bytes]) -> list[bytes] | None:
+    """``encode`` of each value of exactly ``kind`` (``b""``: a missing one); ``None`` at the first
+    value of another kind."""
+    out = []
     for value in values:
-        if type(value) is str:
-            if value not in made:
-                data = value.encode()
-                made[value] = bytes((_STRING,)) + varint(len(data)) + data
-            out.append(made[value])
+        if type(value) is kind:
+            out.append(encode(value))
         elif _missing(value):
             out.append(b"")
         else:
             return None
     return out
+
+
+def _string_bytes(value: str) -> bytes:
+    data = value.encode()
+    return bytes((_STRING,)) + varint(len(data)) + data
+
+
+def _strings(values: list) -> list[bytes] | None:
+    made: dict[str, bytes] = {}  # a column repeats its few strings (delivery types, payments)
+
+    def encode(value: str) -> bytes:
+        found = made.get(value)
+        if found is None:
+            found = made[value] = _string_bytes(value)
+        return found
+
+    return _each(values, str, encode)
 
 
 _BOOLS = {True: bytes((_BOOL, 1)), False: bytes((_BOOL, 0))}
 
 
 def _bools(values: list) -> list[bytes] | None:
-    out = []
-    for value in values:
-        if type(value) is bool:
-            out.append(_BOOLS[value])
-        elif _missing(value):
-            out.append(b"")
-        else:
-            return None
-    return out
+    return _each(values, bool, _BOOLS.__getitem__)
 
 
 def _timestamps(values: list) -> list[bytes] | None:
