@@ -111,6 +111,7 @@ def week_later_figure(bench: Bench, scale: float, config: Path, users, now: str,
 
 def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> list[Figure]:
     """The lean endpoint (uvicorn, 2 workers) and ``feast serve``: one client, then 50 with wrk."""
+    from devtools.bench.closed_loop import closed_loop_run
     from devtools.bench.cpu_shares import CpuSampler
     from devtools.bench.gc_scrape import gc_pause_samples, pauses_between
     from devtools.bench.load import pinned, wrk_run
@@ -158,6 +159,9 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                         bench.work_dir, core=LOAD_CORE)  # fmt: skip
         apart_gc = pauses_between(gc_before, gc_pause_samples(url))
         apart_tcp = counters_between(tcp_before, tcp_counters())
+        # the same load from a second client on wrk's core: is wrk's maximum the server's?
+        second = closed_loop_run(url + "/get-online-features", bodies, LOAD_CLIENTS, load_seconds,
+                                 bench.work_dir, core=LOAD_CORE)  # fmt: skip
     port = free_port()
     feast_command = ["feast", "-f", str(config), "serve", "-h", "127.0.0.1", "-p", str(port),
                      "--max-requests", "0", "--no-access-log"]  # fmt: skip
@@ -177,7 +181,13 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                    details={"pinned": apart, "unpinned": loaded, "server_core": SERVER_CORE,
                             "wrk_core": LOAD_CORE, "unpinned_max_over_p99": loaded["max_ms"] / loaded["p99_ms"],
                             "cpu": apart_cpu.shares().as_dict(), "server_workers": 2,
-                            "gc_pauses": apart_gc, "tcp": apart_tcp})  # fmt: skip
+                            "gc_pauses": apart_gc, "tcp": apart_tcp, "second_client": second})  # fmt: skip
+    second_stall = Figure(
+        f"HTTP lean, {LOAD_CLIENTS} clients, max, server and a second client (asyncio) on separate cores",
+        "ms", second["max_ms"], second["p99_ms"],
+        "(reported: max vs p99 of the same load from closed_loop; wrk's stall or the server's?)",
+        second["errors"] == 0, details=second,
+    )  # fmt: skip
     return [
         Figure("HTTP lean, 1 user, p50", "ms", one["p50_ms"], feast_one["p50_ms"],
                "(reported; baseline feast serve)", True, details={"lean": one, "feast_serve": feast_one}),
@@ -191,6 +201,7 @@ def http_figures(bench: Bench, scale: float, config: Path, users, now: str) -> l
                loaded["errors"] == 0 and no_collapse and beats_feast and alive["calls"] == 10,
                details=load_details),
         stall,
+        second_stall,
     ]  # fmt: skip
 
 
