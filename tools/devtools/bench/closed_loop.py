@@ -78,6 +78,8 @@ async def _run(url: str, bodies: list[bytes], connections: int, seconds: float) 
     elapsed = time.monotonic() - start
     taken = sorted(ms for _, ms in sent)
     count = len(taken)
+    if not count:
+        raise SystemExit(f"closed_loop: no answer from {url} in {seconds:g} s")
     slowest = sorted(sent, key=lambda request: request[1])[-SLOWEST:]
     return {
         "requests": count,
