@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from devtools.bench.load import pinned
+from devtools.bench.load import bodies_file, pinned
+from devtools.bench.measure import latency_summary
 
 SLOWEST = 5  # the slowest requests reported with when they were sent
 
@@ -28,8 +29,7 @@ def closed_loop_run(
 ) -> dict:  # fmt: skip
     """``connections`` closed-loop clients POSTing ``bodies`` in turn to ``url`` for ``seconds``
     (on CPU ``core`` alone if given): requests/s, p50/p99/max ms, errors, the slowest requests."""
-    lines = work_dir / f"closed-loop-bodies-{connections}.jsonl"
-    lines.write_text("\n".join(json.dumps(b) for b in bodies) + "\n")
+    lines = bodies_file(bodies, work_dir / f"closed-loop-bodies-{connections}.jsonl")
     completed = subprocess.run(
         [*pinned(core), sys.executable, "-m", "devtools.bench.closed_loop", url,
          str(connections), str(seconds), str(lines)],
@@ -76,17 +76,14 @@ async def _run(url: str, bodies: list[bytes], connections: int, seconds: float) 
         *(_client(url, bodies, i, connections, seconds, start, sent) for i in range(connections))
     )
     elapsed = time.monotonic() - start
-    taken = sorted(ms for _, ms in sent)
-    count = len(taken)
-    if not count:
+    if not sent:
         raise SystemExit(f"closed_loop: no answer from {url} in {seconds:g} s")
+    summary = latency_summary([taken for _, taken in sent])
     slowest = sorted(sent, key=lambda request: request[1])[-SLOWEST:]
     return {
-        "requests": count,
-        "requests_per_second": count / elapsed,
-        "p50_ms": 1000 * taken[count // 2],
-        "p99_ms": 1000 * taken[min(count - 1, int(count * 0.99))],
-        "max_ms": 1000 * taken[-1],
+        "requests": summary.pop("calls"),
+        "requests_per_second": len(sent) / elapsed,
+        **summary,
         "errors": sum(errors),
         "slowest": [{"sent_at_s": round(at, 3), "ms": round(1000 * ms, 2)} for at, ms in slowest],
     }

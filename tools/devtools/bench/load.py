@@ -42,8 +42,7 @@ def wrk_run(
     program = shutil.which("wrk")
     if not program:
         raise RuntimeError("`wrk` is needed for the HTTP load figures: apt-get install -y wrk")
-    lines = work_dir / f"wrk-bodies-{connections}-{seconds}-{core}.jsonl"
-    lines.write_text("\n".join(json.dumps(b) for b in bodies) + "\n")
+    lines = bodies_file(bodies, work_dir / f"wrk-bodies-{connections}-{seconds}-{core}.jsonl")
     script = lines.with_suffix(".lua")
     script.write_text(SCRIPT % lines)
     threads = min(2, connections)
@@ -53,6 +52,12 @@ def wrk_run(
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return parse_wrk(report)
+
+
+def bodies_file(bodies: list[dict], path: Path) -> Path:
+    """``bodies`` written to ``path``, one JSON document per line (what the load generators read)."""
+    path.write_text("\n".join(json.dumps(b) for b in bodies) + "\n")
+    return path
 
 
 def pinned(core: int | None) -> list[str]:
