@@ -57,7 +57,13 @@ class Quantity:
 
 # Where the fit on x1 and x10 misses the measured x100 by more than the tolerance, and why. The test
 # requires each of these to still miss (fix the cause or the form, then take it off this list).
-KNOWN_MISSES: dict[str, str] = {}  # none in the committed run (stop 32's x1/x10/x100)
+KNOWN_MISSES: dict[str, str] = {
+    "materialize_seconds_redis": (
+        "stop 33's run loaded x100 into Redis at 0.79x the x10 rate (82 s measured against 62 s "
+        "predicted, -25.2%); stop 32's run of the same code loaded it at 1.05x (68 s, +1%). The "
+        "machine's speed moved between the runs, as the raw baselines did (docs/benchmarks.md)"
+    ),
+}
 
 QUANTITIES = (
     Quantity("build_seconds", "build-features on DuckDB, one machine", "s", "linear"),
