@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
+from feature_repo.core.timestamps import utc
 from feature_repo.training.frames import training_frame
 
 PRESENT = 1  # Feast's FieldStatus.PRESENT
@@ -70,7 +71,7 @@ def logged_window(
             f"SELECT {', '.join(columns)} FROM {source} WHERE {where} AND {sample}", parameters
         ).df()
     freshness = {
-        view: round((_utc(until) - _utc(stamp)).total_seconds() / 3600, 2)
+        view: round((utc(until) - utc(stamp)).total_seconds() / 3600, 2)
         for view, stamp in zip(views, stamps, strict=True)
         if stamp is not None
     }
@@ -110,8 +111,3 @@ def offline_window(
     rows["request_time"] = rows["event_timestamp"]
     frame = training_frame(store, rows, service)
     return Window(frame, "offline", len(frame), {})
-
-
-def _utc(moment) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")

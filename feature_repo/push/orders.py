@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from feature_repo.core import raw_format as tf
+from feature_repo.core.timestamps import utc, utc_datetime
 from feature_repo.push.results import OrderResult, OrderStatus
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -201,9 +202,7 @@ def instant_of_text(text: str) -> pd.Timestamp:
     ``ValueError`` (or ``OverflowError``) for a text that is not one."""
     if ISO_INSTANT.fullmatch(text):
         try:
-            parsed = datetime.fromisoformat(text)
-            aware = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-            return pd.Timestamp(aware)
+            return pd.Timestamp(utc_datetime(datetime.fromisoformat(text)))
         except (ValueError, OverflowError):
             pass  # pandas decides, and names what is wrong
     return pandas_instant(text)
@@ -211,9 +210,7 @@ def instant_of_text(text: str) -> pd.Timestamp:
 
 def pandas_instant(text: str) -> pd.Timestamp:
     """``instant_of_text`` through pandas alone."""
-    stamp = pd.Timestamp(text)
-    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
-    return stamp.as_unit("us")
+    return utc(text).as_unit("us")
 
 
 def _blank(value: Any) -> bool:
