@@ -1,5 +1,6 @@
 """The streaming engine's loads against stock Feast's: the same bytes in SQLite and Redis, a SQLite
-load interrupted midway leaving the view as it was, and Feast's newer-row rule on Redis."""
+load interrupted midway leaving the view as it was, and Feast's newer-row rule on Redis; our SQLite
+tables in key order (``WITHOUT ROWID``), read alike by stock Feast, and a table with rows kept."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pyarrow as pa
 import pytest
 import yaml
 from feast import Entity, FeatureView, Field, FileSource, RepoConfig
+from feast.infra.key_encoding_utils import deserialize_entity_key
+from feast.infra.online_stores.sqlite import SqliteOnlineStore
 from feast.types import Float64, Int64, String
 from feast.value_type import ValueType
 
@@ -181,3 +184,85 @@ def test_redis_bulk_load_keeps_feasts_newer_row_rule(redis_server, tmp_path):
         contents[kind] = _redis_contents(client, config.project)
     assert len(contents["ours"]) == 3
     assert contents["ours"] == contents["stock"]
+
+
+def _tables(store) -> dict[str, tuple[str, list, list]]:
+    """Each view table's ``CREATE`` statement, columns (name, type, key position) and index
+    names, without the project."""
+    connection = sqlite3.connect(store.config.online_store.path)
+    prefix = f"{store.config.project}_"
+    result = {}
+    for name, sql in connection.execute("SELECT name, sql FROM sqlite_master WHERE type='table'"):
+        if name.startswith(prefix):
+            columns = [  # NOT NULL left out: a WITHOUT ROWID key's columns always refuse NULL
+                (cid, column, kind, default, key)
+                for cid, column, kind, _, default, key in connection.execute(
+                    f'PRAGMA table_info("{name}")'
+                )
+            ]
+            indexes = sorted(
+                row[1].replace(prefix, "", 1)
+                for row in connection.execute(f'PRAGMA index_list("{name}")')
+                if row[3] == "c"  # created by a statement, not the key's own
+            )
+            result[name.removeprefix(prefix)] = (sql.replace(prefix, "", 1), columns, indexes)
+    return result
+
+
+def _plan(store, view: str) -> str:
+    connection = sqlite3.connect(store.config.online_store.path)
+    table = f'"{store.config.project}_{view}"'
+    rows = connection.execute(
+        f"EXPLAIN QUERY PLAN SELECT feature_name, value FROM {table} WHERE entity_key IN (?)",
+        (b"k",),
+    ).fetchall()
+    return " ".join(row[-1] for row in rows)
+
+
+def test_sqlite_views_are_stored_in_key_order_and_stock_feast_reads_them_alike(
+    built_data, tmp_path
+):
+    env = {"DELIVERY_FS_DATA_DIR": str(built_data)}
+    ours = _applied("sqlite", tmp_path / "ours", env, {})
+    stock = _applied("sqlite", tmp_path / "stock", env, {}, stock=True)
+    mine, theirs = _tables(ours), _tables(stock)
+    assert set(mine) == set(theirs) and len(mine) >= 3
+    for name, (sql, columns, indexes) in theirs.items():
+        assert mine[name][0].endswith(" WITHOUT ROWID") and "WITHOUT ROWID" not in sql
+        assert mine[name][1:] == (columns, indexes)
+        assert "PRIMARY KEY" in _plan(ours, name) and "PRIMARY KEY" not in _plan(stock, name)
+    end = data_horizon(built_data / "features").to_pydatetime()
+    for store in (ours, stock):
+        _load(store, end, ["user_order_stats", "user_profile"])
+    version = ours.config.entity_key_serialization_version
+    for view_name in ("user_order_stats", "user_profile"):
+        view = stock.get_feature_view(view_name)
+        table = f'"{stock.config.project}_{view_name}"'
+        stored = sqlite3.connect(stock.config.online_store.path).execute(
+            f"SELECT DISTINCT entity_key FROM {table} ORDER BY entity_key LIMIT 60"
+        )
+        keys = [deserialize_entity_key(key, version) for (key,) in stored]
+        assert len(keys) == 60
+        from_ours = SqliteOnlineStore().online_read(
+            ours.config, ours.get_feature_view(view_name), keys
+        )
+        from_stock = SqliteOnlineStore().online_read(stock.config, view, keys)
+        assert all(values for _, values in from_stock) and from_ours == from_stock
+
+
+def test_sqlite_table_that_holds_rows_keeps_its_layout_when_applied_again(built_data, tmp_path):
+    env = {"DELIVERY_FS_DATA_DIR": str(built_data)}
+    stock = _applied("sqlite", tmp_path / "store", env, {}, stock=True)
+    _load(stock, data_horizon(built_data / "features").to_pydatetime(), ["user_profile"])
+    before_tables, before_rows = _tables(stock), _sqlite_contents(stock)
+    config = tmp_path / "store" / "feature_store.sqlite.yaml"
+    document = yaml.safe_load(config.read_text())
+    document["online_store"]["type"] = "feature_repo.online.sqlite.BulkSqliteOnlineStore"
+    config.write_text(yaml.safe_dump(document))
+    for _ in range(2):  # ours applied on stock's store, then again
+        run_cli("feast", "-f", str(config), "apply", env=env)
+        after = _tables(stock)
+        assert after["user_profile"] == before_tables["user_profile"]  # it holds rows: kept
+        assert after["user_order_stats"][0].endswith("WITHOUT ROWID")  # empty: in key order
+        assert _sqlite_contents(stock)["user_profile"] == before_rows["user_profile"]
+    assert len(before_rows["user_profile"]) > 100
