@@ -14,8 +14,8 @@ that statement with ``WITHOUT ROWID``: the rows are stored in the order of Feast
 lookup reads them with one descent of one B-tree, instead of an index descent and one row fetch
 per feature (each a descent of the table's B-tree, one level deeper at x100). The columns, key,
 index and values are Feast's (the key's two columns refuse NULL, which Feast never writes); stock
-Feast reads and writes the table unchanged. A table that
-already holds rows (made by stock Feast or before this layout) is left as it is.
+Feast reads and writes the table unchanged. A table that already holds rows (made by stock Feast or
+before this layout) is left as it is.
 
     online_store:
       type: feature_repo.online.sqlite.BulkSqliteOnlineStore
