@@ -150,14 +150,21 @@ def _cluster_by_primary_key_if_empty(connection: sqlite3.Connection, table: str)
         return
     if connection.execute(f"SELECT 1 FROM {_quoted(table)} LIMIT 1").fetchone():
         return
-    indexes = connection.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-        (table,),
-    ).fetchall()
+    indexes = _created_indexes(connection, table)
     connection.execute(f"DROP TABLE {_quoted(table)}")
     connection.execute(f"{statement} WITHOUT ROWID")
-    for (index,) in indexes:
+    for _, index in indexes:
         connection.execute(index)
+
+
+def _created_indexes(connection: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    """The name and ``CREATE INDEX`` statement of each index made on ``table`` by a statement
+    (Feast's ``<table>_ek``), not SQLite's own index of the primary key."""
+    return connection.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
 
 
 @contextmanager
@@ -165,11 +172,7 @@ def _secondary_indexes_rebuilt(connection: sqlite3.Connection, table: str):
     """The table's own indexes (Feast's ``<table>_ek``) dropped while the block writes and created
     again from their stored SQL at its end: building an index once is cheaper than updating it
     for every row. Inside the caller's transaction, so a failed load leaves them as they were."""
-    indexes = connection.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (table,),
-    ).fetchall()
+    indexes = _created_indexes(connection, table)
     for name, _ in indexes:
         connection.execute(f"DROP INDEX {_quoted(name)}")
     yield
