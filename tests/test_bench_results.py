@@ -51,3 +51,27 @@ def test_only_accepts_known_sections():
     assert _sections("build, offline") == ["build", "offline"]
     with pytest.raises(Exception, match="unknown section nope"):
         _sections("build,nope")
+
+
+def test_the_run_waits_for_the_load_to_fall_and_says_so_or_goes_on_when_it_does_not():
+    from devtools.bench.measure import wait_for_quiet_machine
+
+    said, slept = [], []
+    loads = iter([1.92, 1.71, 1.49, 0.2])
+    stopped_at = wait_for_quiet_machine(said.append, 60, lambda: next(loads), slept.append)
+    assert (stopped_at, slept) == (
+        1.49,
+        [5, 5],
+    )  # polled twice, stopped at the first load under 1.5
+    assert said == [
+        "waiting for the machine to settle: 1-minute load average 1.92 (starts under 1.5)"
+    ]
+
+    said, slept = [], []
+    assert wait_for_quiet_machine(said.append, 10, lambda: 1.8, slept.append) == 1.8
+    assert slept == [5, 5] and said[-1].startswith(
+        "the machine is still busy after 10 s (load 1.80)"
+    )
+
+    said = []
+    assert wait_for_quiet_machine(said.append, 10, lambda: 0.4, slept.append) == 0.4 and said == []

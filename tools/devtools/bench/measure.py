@@ -39,6 +39,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+QUIET_LOAD = 1.5  # the 1-minute load average a run should start under
+SETTLE_SECONDS = 300
+
+
+def wait_for_quiet_machine(
+    say: Callable[[str], None],
+    limit_seconds: float = SETTLE_SECONDS,
+    one_minute_load: Callable[[], float] = lambda: os.getloadavg()[0],
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Wait (up to ``limit_seconds``, polling every 5 s) for the 1-minute load average to fall under
+    ``QUIET_LOAD``: ``make bench`` installs first, and the figures should not start in the install's
+    wake. Returns the load it stopped at; a machine still busy is said, and the run goes on."""
+    load, waited = one_minute_load(), 0.0
+    if load >= QUIET_LOAD:
+        say(
+            f"waiting for the machine to settle: 1-minute load average {load:.2f} (starts under {QUIET_LOAD})"
+        )
+    while load >= QUIET_LOAD and waited < limit_seconds:
+        sleep(5)
+        waited += 5
+        load = one_minute_load()
+    if load >= QUIET_LOAD:
+        say(
+            f"the machine is still busy after {waited:.0f} s (load {load:.2f}): figures may be slower"
+        )
+    return load
+
+
 def machine() -> dict[str, Any]:
     """Cores, load averages and memory of the machine, at the time of the call."""
     memory = {}

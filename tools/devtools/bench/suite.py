@@ -20,7 +20,7 @@ from rich.console import Console
 
 from devtools.bench import figures as f
 from devtools.bench.build_figures import build_figures, spark_figures
-from devtools.bench.measure import machine
+from devtools.bench.measure import machine, wait_for_quiet_machine
 from devtools.bench.mixed_figures import mixed_figures
 from devtools.bench.model_figures import model_figures
 from devtools.bench.offline_figures import offline_figures
@@ -187,6 +187,8 @@ def run_bench(
     A section that fails ends the run, and the figures of the sections before it are merged into
     ``results`` first (the failed section's earlier figures stay as they were)."""
     bench = Bench(work_dir, console, smoke=smoke)
+    if not smoke:
+        wait_for_quiet_machine(console.print)
     before = machine()
     console.print(f"machine: {before}")
     figures: list[Figure] = []
