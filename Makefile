@@ -10,7 +10,7 @@ QUIET_FEAST := $(BIN)/python -m feature_repo.cli.feast_cli
 # Parallel workers of `make test` (pytest-xdist); the tests mostly wait on servers and subprocesses.
 TEST_WORKERS ?= 3
 
-.PHONY: demo test test-fast test-other-pythons bench soak require-redis require-java require-chromium require-wrk require-taskset lint install \
+.PHONY: demo test test-fast test-other-pythons bench soak feast-online-store-tests require-redis require-java require-chromium require-wrk require-taskset lint install \
 	install-dev catalogue clean serve ui ui-screenshot scoring-service docs
 
 $(BIN)/python:
@@ -83,6 +83,21 @@ bench: install-dev require-redis require-java require-wrk require-taskset
 SOAK_MINUTES ?= 10
 soak: install-dev require-redis require-wrk
 	$(BIN)/python -m devtools.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+## Feast's own online-store tests against our classes (docs/feast_suite.md): Feast's universal
+## online-store and materialization tests, run for Feast's classes and engine, ours with Feast's engine,
+## and ours with ours (SQLite, Redis, DynamoDB on moto); fails when a test Feast's classes pass fails for
+## ours. Feast's test tree of the installed tag is fetched into .feast-suite/ (FEAST_SRC=... to use an
+## unpacked copy). Its own environment: Feast pins pytest below 8. Not part of `make test`.
+FEAST_SUITE_VENV := .venv-feast-suite
+$(FEAST_SUITE_VENV)/.installed: pyproject.toml tools/pyproject.toml constraints.txt tools/devtools/feast_suite/requirements.txt
+	$(PYTHON) -m venv $(FEAST_SUITE_VENV)
+	$(FEAST_SUITE_VENV)/bin/pip install --quiet -c constraints.txt -e '.[redis,aws]' -e ./tools
+	@# Feast's test tools replace pytest 9 of the constraints, in this environment only
+	$(FEAST_SUITE_VENV)/bin/pip install --quiet -r tools/devtools/feast_suite/requirements.txt
+	touch $@
+feast-online-store-tests: $(FEAST_SUITE_VENV)/.installed require-redis
+	$(FEAST_SUITE_VENV)/bin/python -m devtools.feast_suite $(if $(FEAST_SRC),--feast-src $(FEAST_SRC)) $(FEAST_SUITE_ARGS)
 
 # $(call require-program,COMMAND,DEBIAN PACKAGE,WHAT NEEDS IT): fine when COMMAND is on the PATH;
 # else installed with apt-get when we are root, else a clear error.
