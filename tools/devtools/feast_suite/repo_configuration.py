@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from devtools.local_servers import MotoServer, RedisServer
 
 VARIANT = variant_named(os.environ.get(VARIANT_VARIABLE))
 SERVERS_DIRECTORY = Path(tempfile.mkdtemp(prefix="feast-suite-servers-"))
+atexit.register(shutil.rmtree, SERVERS_DIRECTORY, True)  # last at exit: after the servers stop
 
 
 @cache

@@ -108,7 +108,7 @@ def run_variant(
     }
     command = [sys.executable, "-m", "pytest", "--integration", "-p", "devtools.feast_suite.plugin",
                "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "addopts=--strict-markers",
-               "-q", "--tb=short", "-n", str(workers), *TEST_PATHS, *extra]  # fmt: skip
+               "--tb=short", "-n", str(workers), *TEST_PATHS, *extra]  # fmt: skip
     print(f"\n== {name}: {VARIANTS[name].description} (log: {log})", flush=True)
     with log.open("w") as output:
         subprocess.run(command, cwd=run_directory, env=env, stdout=output, stderr=subprocess.STDOUT)
