@@ -59,10 +59,8 @@ def test_the_run_waits_for_the_load_to_fall_and_says_so_or_goes_on_when_it_does_
     said, slept = [], []
     loads = iter([1.92, 1.71, 1.49, 0.2])
     stopped_at = wait_for_quiet_machine(said.append, 60, lambda: next(loads), slept.append)
-    assert (stopped_at, slept) == (
-        1.49,
-        [5, 5],
-    )  # polled twice, stopped at the first load under 1.5
+    # polled twice, stopped at the first load under 1.5
+    assert (stopped_at, slept) == (1.49, [5, 5])
     assert said == [
         "waiting for the machine to settle: 1-minute load average 1.92 (starts under 1.5)"
     ]

@@ -41,6 +41,7 @@ def peak_rss_mb() -> float:
 
 QUIET_LOAD = 1.5  # the 1-minute load average a run should start under
 SETTLE_SECONDS = 300
+POLL_SECONDS = 5
 
 
 def wait_for_quiet_machine(
@@ -49,7 +50,7 @@ def wait_for_quiet_machine(
     one_minute_load: Callable[[], float] = lambda: os.getloadavg()[0],
     sleep: Callable[[float], None] = time.sleep,
 ) -> float:
-    """Wait (up to ``limit_seconds``, polling every 5 s) for the 1-minute load average to fall under
+    """Wait (up to ``limit_seconds``, polling every ``POLL_SECONDS``) for the 1-minute load average to fall under
     ``QUIET_LOAD``: ``make bench`` installs first, and the figures should not start in the install's
     wake. Returns the load it stopped at; a machine still busy is said, and the run goes on."""
     load, waited = one_minute_load(), 0.0
@@ -58,8 +59,8 @@ def wait_for_quiet_machine(
             f"waiting for the machine to settle: 1-minute load average {load:.2f} (starts under {QUIET_LOAD})"
         )
     while load >= QUIET_LOAD and waited < limit_seconds:
-        sleep(5)
-        waited += 5
+        sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
         load = one_minute_load()
     if load >= QUIET_LOAD:
         say(

@@ -41,7 +41,8 @@ SHRINK = {
     "sqlite": "One row per (user, feature): the serialized entity key, the feature name, the "
     "value and two timestamps, repeated for every feature, stored in (entity_key, "
     "feature_name) order (WITHOUT ROWID) with Feast's index on entity_key. Shorter feature "
-    "names, fewer served features and VACUUM after a load (materialization rewrites rows in place) shrink it; the row-per-feature layout is Feast's.",
+    "names, fewer served features and VACUUM after a load (materialization rewrites rows in "
+    "place) shrink it; the row-per-feature layout is Feast's.",
 }
 
 

@@ -41,48 +41,49 @@ def _moto() -> MotoServer:
     return server
 
 
-class SqliteCreator(OnlineStoreCreator):
-    """The variant's SQLite class, its file in the test's repository directory (Feast's default path).
+class _VariantStoreCreator(OnlineStoreCreator):
+    """The variant's class for one of Feast's store keys, with the settings that reach its server.
 
     Every store has a creator so that a test's id names the creator, the same in every variant."""
 
-    def create_online_store(self) -> dict[str, str]:
-        return {"type": VARIANT.store_types["sqlite"]}
+    key: str
 
-    def teardown(self) -> None:
-        """Feast's teardown has deleted the file's tables."""
-
-
-class RedisCreator(OnlineStoreCreator):
-    """The variant's Redis class on the process's redis-server (Feast's own creator needs Docker)."""
+    def settings(self) -> dict[str, str]:
+        return {}
 
     def create_online_store(self) -> dict[str, str]:
-        return {
-            "type": VARIANT.store_types["redis"],
-            "connection_string": f"{_redis().endpoint},db=0",
-        }
+        return {"type": VARIANT.store_types[self.key], **self.settings()}
 
     def teardown(self) -> None:
-        """The server outlives the test: Feast's teardown has deleted the test's keys."""
+        """Feast's teardown has deleted the test's tables and keys; the servers outlive the test."""
 
 
-class DynamoDBCreator(OnlineStoreCreator):
-    """The variant's DynamoDB class on the process's moto server."""
+class SqliteCreator(_VariantStoreCreator):
+    """Its file in the test's repository directory (Feast's default path)."""
 
-    def create_online_store(self) -> dict[str, str]:
-        return {
-            "type": VARIANT.store_types["dynamodb"],
-            "endpoint_url": _moto().url,
-            "region": "us-west-2",
-        }
+    key = "sqlite"
 
-    def teardown(self) -> None:
-        """The server outlives the test: Feast's teardown has deleted the test's tables."""
+
+class RedisCreator(_VariantStoreCreator):
+    """On the process's redis-server (Feast's own creator needs Docker)."""
+
+    key = "redis"
+
+    def settings(self) -> dict[str, str]:
+        return {"connection_string": f"{_redis().endpoint},db=0"}
+
+
+class DynamoDBCreator(_VariantStoreCreator):
+    """On the process's moto server."""
+
+    key = "dynamodb"
+
+    def settings(self) -> dict[str, str]:
+        return {"endpoint_url": _moto().url, "region": "us-west-2"}
 
 
 AVAILABLE_OFFLINE_STORES = [("local", FileDataSourceCreator)]
 AVAILABLE_ONLINE_STORES = {
-    "sqlite": ({"type": VARIANT.store_types["sqlite"]}, SqliteCreator),
-    "redis": ({"type": VARIANT.store_types["redis"]}, RedisCreator),
-    "dynamodb": ({"type": VARIANT.store_types["dynamodb"]}, DynamoDBCreator),
+    creator.key: ({"type": VARIANT.store_types[creator.key]}, creator)
+    for creator in (SqliteCreator, RedisCreator, DynamoDBCreator)
 }
