@@ -53,3 +53,25 @@ def test_feast_apply_ignores_everything_but_the_definitions():
 
     files = {Path(p).relative_to(REPO_ROOT).as_posix() for p in get_repo_files(REPO_ROOT)}
     assert files and all(f.startswith("feature_repo/definitions/") for f in files), files
+
+
+def test_feastignore_skips_hidden_directories_and_tools(tmp_path):
+    """In a root holding the project's .feastignore, Feast lists only the definitions: not a
+    hidden directory's modules (``make feast-online-store-tests`` copies Feast's tests into
+    ``.feast-suite/``), nor the package's other modules, nor the tools."""
+    import shutil
+
+    from feast.repo_operations import get_repo_files
+
+    from feature_repo.core.paths import REPO_ROOT
+
+    shutil.copy(REPO_ROOT / ".feastignore", tmp_path)
+    kept = tmp_path / "feature_repo" / "definitions" / "views.py"
+    skipped = [
+        ".feast-suite/run/tests/test_universal.py", ".cache/module.py",
+        "feature_repo/serving/app.py", "feature_repo/demo.py", "tools/devtools/run.py",
+    ]  # fmt: skip
+    for relative in [*skipped, kept.relative_to(tmp_path).as_posix()]:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    assert get_repo_files(tmp_path) == [kept.resolve()]
