@@ -1,5 +1,7 @@
 """A push, end to end: check the orders, read the affected users' ledgers (one round trip per part
-of the batch), apply the orders, append them offline, then write the rows online.
+of the batch), apply the orders, append them offline, then write the rows online; a part from the
+read to the last write under the online store's push lock (``ledger_lock``: concurrent pushes of a
+user apply their orders one after the other, none lost).
 
 Per part of ``PART_ORDERS`` orders (whole users): the ledgers are read with the online store's
 ``online_read`` (one round trip; on Redis left serialized, ``online_read_serialized``); the
@@ -43,6 +45,7 @@ from feature_repo.push.ledger_bytes import (
     ledger_fields,
     run_fields,
 )
+from feature_repo.push.ledger_lock import push_lock
 from feature_repo.push.offline_append import append_pushed
 from feature_repo.push.online_writes import (
     read_serialized_rows,
@@ -104,7 +107,8 @@ class OrderPusher:
         with reporter.task("push-orders", len(good), "orders") as task:
             for part in _parts(good):
                 try:
-                    results += self._push_part(part)
+                    with push_lock(self.store, LEDGER_VIEW, RETRY_HINT):
+                        results += self._push_part(part)
                 except (OnlineStoreError, DiskFullError, S3StorageError) as error:
                     results += [
                         OrderResult(o.index, o.location, o.transaction_id, o.user_id, OrderStatus.FAILED, str(error))
