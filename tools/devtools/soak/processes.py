@@ -17,20 +17,21 @@ from devtools.local_servers import LOOPBACK, RedisServer, free_port, wait_until
 DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
 
 
-def durable_redis(directory: Path, port: int | None = None) -> RedisServer:
+def durable_redis(directory: Path) -> RedisServer:
     """A redis-server with an append-only file fsynced on every write (restarted on the same port
     and directory, it reloads what it acknowledged)."""
-    server = RedisServer(directory, port=port or free_port(), persistence=DURABLE)
+    server = RedisServer(directory, port=free_port(), persistence=DURABLE)
     return server.start()
 
 
 def kill_redis(server: RedisServer, down_seconds: float) -> RedisServer:
     """SIGKILL (no shutdown, no final save), ``down_seconds`` without Redis (as a real restart
-    takes), then the same server started again."""
+    takes), then the same server started again: the same object, so that the soak's ``stop`` at
+    the end stops the restarted process too (a new object left it running)."""
     server.process.send_signal(signal.SIGKILL)
     server.process.wait(timeout=10)
     time.sleep(down_seconds)
-    return durable_redis(server.directory, server.port)
+    return server.start()
 
 
 @dataclass
