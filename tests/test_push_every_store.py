@@ -1,10 +1,10 @@
 """One push on every store (SQLite, Redis, Redis Cluster, DynamoDB): a batch mixing several orders
 of one user, a duplicate and rejected orders gets the statuses worked out by hand, and stock
 Feast's ``get_online_features`` then reads the rows the push wrote, equal to the naive second
-implementation; the same batch pushed again changes nothing; pushes of the same users from several pushers at once
-lose no order. On Redis the rows go through the
-scripted bulk writer, their scalars encoded a value at a time (``value_bytes``), as in the
-one-order tests of ``test_fresh_push``."""
+implementation; the same batch pushed again changes nothing. Pushes of the same users from several
+pushers at once lose no order, and a push that waits past the store's push lock fails and applies
+when pushed again. On Redis the rows go through the scripted bulk writer, their scalars encoded a
+value at a time (``value_bytes``), as in the one-order tests of ``test_fresh_push``."""
 
 from __future__ import annotations
 

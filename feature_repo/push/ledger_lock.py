@@ -140,10 +140,10 @@ def _dynamodb_lock(store: FeatureStore, ledger_view: str, hint: str) -> Iterator
     with online_store_errors(store, hint):
         while True:
             now = time.time()
+            lease = {"lock_owner": owner, "lease_until": {"N": f"{now + LEASE_SECONDS:.6f}"}}
             try:
                 client.put_item(
-                    TableName=table,
-                    Item={**key, "lock_owner": owner, "lease_until": {"N": f"{now + LEASE_SECONDS:.6f}"}},
+                    TableName=table, Item={**key, **lease},
                     ConditionExpression="attribute_not_exists(entity_id) OR lease_until < :now",
                     ExpressionAttributeValues={":now": {"N": f"{now:.6f}"}},
                 )  # fmt: skip
