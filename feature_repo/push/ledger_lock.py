@@ -28,7 +28,7 @@ import fcntl
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,7 +42,7 @@ LEASE_SECONDS = 10.0  # a part takes well under a second; a dead holder's lock f
 WAIT_SECONDS = 15.0  # longer than a lease, so a dead holder never fails the waiters
 POLL_SECONDS = 0.002
 DYNAMODB_POLL_SECONDS = 0.01  # a conditional put per poll: a write unit each
-DYNAMODB_LOCK_ITEM = "delivery_fs:push_lock"
+LOCK_NAME = "delivery_fs:push_lock"  # the Redis key's suffix, the DynamoDB item's entity_id
 _PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
 
@@ -70,7 +70,7 @@ def push_lock(store: FeatureStore, ledger_view: str, hint: str) -> Iterator[None
 
 def lock_key(store: FeatureStore) -> str:
     """The Redis key of the project's push lock."""
-    return f"{store.config.project}:delivery_fs:push_lock"
+    return f"{store.config.project}:{LOCK_NAME}"
 
 
 @contextmanager
@@ -113,15 +113,15 @@ def _lease_ended(lock: str, error: Exception, hint: str) -> OnlineStoreError:
 def _file_lock(path: Path, hint: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
+
+        def attempt() -> bool:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise _timeout(f"the lock file {path}", hint) from None
-                time.sleep(POLL_SECONDS)
+                return False
+            return True
+
+        _acquired(attempt, POLL_SECONDS, f"the lock file {path}", hint)
         try:
             yield
         finally:
@@ -135,25 +135,27 @@ def _dynamodb_lock(store: FeatureStore, ledger_view: str, hint: str) -> Iterator
     config = store.config.online_store
     client = dynamodb_client(store.provider.online_store, config)
     table = config.table_name_template.format(project=store.config.project, table_name=ledger_view)
-    key, owner = {"entity_id": {"S": DYNAMODB_LOCK_ITEM}}, {"S": uuid.uuid4().hex}
-    deadline = time.monotonic() + WAIT_SECONDS
+    key, owner = {"entity_id": {"S": LOCK_NAME}}, {"S": uuid.uuid4().hex}
+
+    def attempt() -> bool:
+        now = time.time()
+        lease = {"lock_owner": owner, "lease_until": {"N": f"{now + LEASE_SECONDS:.6f}"}}
+        try:
+            client.put_item(
+                TableName=table, Item={**key, **lease},
+                ConditionExpression="attribute_not_exists(entity_id) OR lease_until < :now",
+                ExpressionAttributeValues={":now": {"N": f"{now:.6f}"}},
+            )  # fmt: skip
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            return False
+        return True
+
     with online_store_errors(store, hint):
-        while True:
-            now = time.time()
-            lease = {"lock_owner": owner, "lease_until": {"N": f"{now + LEASE_SECONDS:.6f}"}}
-            try:
-                client.put_item(
-                    TableName=table, Item={**key, **lease},
-                    ConditionExpression="attribute_not_exists(entity_id) OR lease_until < :now",
-                    ExpressionAttributeValues={":now": {"N": f"{now:.6f}"}},
-                )  # fmt: skip
-                break
-            except ClientError as error:
-                if not _condition_failed(error):
-                    raise
-            if time.monotonic() >= deadline:
-                raise _timeout(f"the item {DYNAMODB_LOCK_ITEM} of the table {table}", hint)
-            time.sleep(DYNAMODB_POLL_SECONDS)
+        _acquired(
+            attempt, DYNAMODB_POLL_SECONDS, f"the item {LOCK_NAME} of the table {table}", hint
+        )
     try:
         yield
     finally:  # as ``_released``: only a lease that ended is reported
@@ -164,9 +166,19 @@ def _dynamodb_lock(store: FeatureStore, ledger_view: str, hint: str) -> Iterator
             )  # fmt: skip
         except ClientError as error:
             if _condition_failed(error):
-                raise _lease_ended(f"{table}'s item {DYNAMODB_LOCK_ITEM}", error, hint) from error
+                raise _lease_ended(f"{table}'s item {LOCK_NAME}", error, hint) from error
         except BotoCoreError:
             pass
+
+
+def _acquired(attempt: Callable[[], bool], poll: float, what: str, hint: str) -> None:
+    """Call ``attempt`` every ``poll`` seconds until it takes the lock, for ``WAIT_SECONDS`` at most
+    (then a timeout naming ``what``)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not attempt():
+        if time.monotonic() >= deadline:
+            raise _timeout(what, hint)
+        time.sleep(poll)
 
 
 def _condition_failed(error) -> bool:

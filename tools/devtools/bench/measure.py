@@ -50,9 +50,9 @@ def wait_for_quiet_machine(
     one_minute_load: Callable[[], float] = lambda: os.getloadavg()[0],
     sleep: Callable[[float], None] = time.sleep,
 ) -> float:
-    """Wait (up to ``limit_seconds``, polling every ``POLL_SECONDS``) for the 1-minute load average to fall under
-    ``QUIET_LOAD``: ``make bench`` installs first, and the figures should not start in the install's
-    wake. Returns the load it stopped at; a machine still busy is said, and the run goes on."""
+    """Wait (up to ``limit_seconds``, polling every ``POLL_SECONDS``) for the 1-minute load average
+    to fall under ``QUIET_LOAD``: ``make bench`` installs first, and the figures should not start in
+    the install's wake. Returns the load it stopped at; a machine still busy is said, and the run goes on."""
     load, waited = one_minute_load(), 0.0
     if load >= QUIET_LOAD:
         say(
